@@ -1,0 +1,57 @@
+# Neural Networks in Practice: build the book, run the tests, open JupyterLab.
+# Every target creates .venv and installs what it needs; a second run reuses it.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+SYSTEM_PACKAGES := dataset-fashion-mnist
+# Tests and the CPU book run the CPU-sized experiments, one BLAS thread, no GUI backend.
+export NNPRACTICE_SCALE ?= cpu
+export MPLBACKEND := Agg
+export OMP_NUM_THREADS := 1
+export PYDEVD_DISABLE_FILE_VALIDATION := 1
+
+.PHONY: help install system-deps book test unit notebooks lab bench clean
+
+help:
+	@echo "make book   - install, execute every notebook, build the HTML book"
+	@echo "make test   - install, then run every test (library, exercises, notebooks, book build)"
+	@echo "make lab    - open JupyterLab on the chapters"
+	@echo "make bench  - run the benchmarks and print their tables"
+
+$(STAMP): pyproject.toml requirements/ci.txt
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q torch==2.13.0
+	$(BIN)/python -m pip install -q -r requirements/ci.txt
+	$(BIN)/python -m pip install -q --no-deps --no-build-isolation -e .
+	@touch $(STAMP)
+
+install: $(STAMP) system-deps
+
+system-deps:
+	@bash scripts/system-deps.sh $(SYSTEM_PACKAGES)
+
+book: install
+	@rm -rf _build
+	@start=$$(date +%s); \
+	$(BIN)/jupyter-book build -W -n --keep-going . || exit 1; \
+	echo "Built in $$(( $$(date +%s) - start )) s; size $$(du -sh _build/html | cut -f1)."; \
+	echo "Open file://$(CURDIR)/_build/html/index.html"
+
+# Unit tests first (fast), then exercises, notebooks end to end, and the book from clean.
+test: install
+	$(BIN)/python -m pytest -q tests
+	$(BIN)/python -m pytest -q -p no:cacheprovider --nbval-lax chapters/
+
+unit: install
+	$(BIN)/python -m pytest -q tests -m "not slow"
+
+lab: install
+	$(BIN)/jupyter lab chapters/
+
+bench: install
+	$(BIN)/python benchmarks/run.py
+
+clean:
+	rm -rf _build .pytest_cache

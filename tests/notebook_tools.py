@@ -1,0 +1,72 @@
+"""Helpers shared by the notebook tests: where the chapters are, and how exercises are marked."""
+from __future__ import annotations
+
+import importlib.util
+import tomllib
+from pathlib import Path
+
+import nbformat
+
+ROOT = Path(__file__).resolve().parents[1]
+CHAPTERS = sorted((ROOT / "chapters").glob("[0-9][0-9]_*.ipynb"))
+
+
+def repository_url() -> str:
+    """The single source of the repository URL: pyproject.toml's [project.urls] Repository."""
+    with open(ROOT / "pyproject.toml", "rb") as f:
+        return tomllib.load(f)["project"]["urls"]["Repository"]
+
+
+def setup_cell_source() -> str:
+    """The exact first code cell of every chapter."""
+    return (
+        "# Setup: install the book's library where it is missing (Colab), then seed, use one CPU thread, "
+        "report the device.\n"
+        "try:\n"
+        "    import nnpractice\n"
+        "except ModuleNotFoundError:\n"
+        f'    %pip install -q "nnpractice @ git+{repository_url()}"\n'
+        "    import nnpractice\n"
+        "env = nnpractice.setup_notebook(seed=0)"
+    )
+
+
+def read(path: Path):
+    return nbformat.read(path, as_version=4)
+
+
+def nbgrader(cell) -> dict:
+    return cell.get("metadata", {}).get("nbgrader", {})
+
+
+def tags(cell) -> list[str]:
+    return cell.get("metadata", {}).get("tags", [])
+
+
+def exercises(nb) -> list[tuple[int, int]]:
+    """``(solution_index, test_index)`` pairs: each graded test cell after its solution cell."""
+    pairs, solution = [], None
+    for i, cell in enumerate(nb.cells):
+        meta = nbgrader(cell)
+        if cell.cell_type == "code" and meta.get("solution"):
+            solution = i
+        elif cell.cell_type == "code" and meta.get("grade") and not meta.get("solution"):
+            if solution is None:
+                raise AssertionError(f"graded cell {meta.get('grade_id')} has no solution cell before it")
+            pairs.append((solution, i))
+            solution = None
+    return pairs
+
+
+def wrong_answers() -> dict[str, list[str]]:
+    """All ``WRONG_ANSWERS`` from ``tests/wrong_answers/*.py``, merged by grade_id."""
+    merged: dict[str, list[str]] = {}
+    for path in sorted((ROOT / "tests" / "wrong_answers").glob("ch*.py")):
+        spec = importlib.util.spec_from_file_location(path.stem, path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        for key, sources in module.WRONG_ANSWERS.items():
+            if key in merged:
+                raise AssertionError(f"{key} has wrong answers in two files")
+            merged[key] = list(sources)
+    return merged

@@ -1,0 +1,45 @@
+"""The book builds from clean with warnings as errors, and its chapter pages show their figures."""
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from notebook_tools import CHAPTERS, ROOT
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def built_book(tmp_path_factory):
+    out = tmp_path_factory.mktemp("book")
+    jupyter_book = Path(sys.executable).parent / "jupyter-book"
+    result = subprocess.run([str(jupyter_book), "build", "-W", "-n", "--keep-going", "--path-output", str(out), str(ROOT)],
+                            capture_output=True, text=True, timeout=1800)
+    log = result.stdout + result.stderr
+    assert result.returncode == 0, log[-6000:]
+    yield out / "_build" / "html", log
+    shutil.rmtree(out, ignore_errors=True)
+
+
+def test_book_builds_warning_free(built_book):
+    html, log = built_book
+    assert (html / "index.html").exists()
+    assert not re.search(r"\bWARNING\b", log), log[-4000:]
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=[p.stem for p in CHAPTERS])
+def test_chapter_page_has_figures_and_no_errors_or_hidden_tests(built_book, path):
+    html, _ = built_book
+    page = (html / "chapters" / f"{path.stem}.html").read_text()
+    images = re.findall(r'<img[^>]+src="([^"]+)"', page)
+    figures = [src for src in images if "_images/" in src or src.startswith("data:image")]
+    assert len(figures) >= 2, "a chapter page shows its figures"
+    for src in figures:
+        if not src.startswith("data:"):
+            assert (html / "chapters" / src).resolve().exists(), src
+    for forbidden in ("Traceback (most recent call last)", "BEGIN HIDDEN TESTS", "AssertionError", "remove-cell"):
+        assert forbidden not in page, forbidden
+    assert "Learning goals" in page and "Summary" in page

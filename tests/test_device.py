@@ -1,0 +1,85 @@
+import time
+
+import numpy as np
+import pytest
+import torch
+
+from nnpractice import device, setup_notebook
+
+
+def test_pick_device_auto_prefers_cuda_then_mps_then_cpu(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.setattr(device, "_mps_available", lambda: False)
+    assert device.pick_device().type == "cpu"
+    monkeypatch.setattr(device, "_mps_available", lambda: True)
+    assert device.pick_device().type == "mps"
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    assert device.pick_device().type == "cuda"
+
+
+def test_pick_device_unknown_name_is_a_clear_error():
+    with pytest.raises(ValueError, match=r"device='tpu' is not allowed.*'auto', 'cuda', 'mps', 'cpu'"):
+        device.pick_device("tpu")
+
+
+def test_pick_device_missing_device_is_an_error_not_a_fallback(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    with pytest.raises(ValueError, match="device='cuda' is not available"):
+        device.pick_device("cuda")
+    assert device.pick_device(torch.device("cpu")).type == "cpu"
+
+
+def test_seed_everything_repeats_every_generator():
+    def draw():
+        import random
+
+        return random.random(), np.random.rand(), torch.rand(1).item()
+
+    device.seed_everything(123)
+    first = draw()
+    device.seed_everything(123)
+    assert draw() == first
+    device.seed_everything(124)
+    assert draw() != first
+    with pytest.raises(ValueError, match="seed=-1"):
+        device.seed_everything(-1)
+
+
+def test_set_threads():
+    assert device.set_threads(1) == 1
+    with pytest.raises(ValueError, match="num_threads=0"):
+        device.set_threads(0)
+
+
+def test_timer_measures_elapsed_time():
+    with device.Timer("cpu") as t:
+        time.sleep(0.05)
+    assert 0.04 < t.seconds < 1.0
+
+
+def test_time_it_is_a_median_and_validates():
+    calls = []
+    seconds = device.time_it(lambda: calls.append(1) or time.sleep(0.01), repeats=3, warmup=2)
+    assert len(calls) == 5 and 0.005 < seconds < 0.5
+    with pytest.raises(ValueError, match="repeats=0"):
+        device.time_it(lambda: None, repeats=0)
+
+
+def test_run_scale_env_override(monkeypatch):
+    monkeypatch.setenv("NNPRACTICE_SCALE", "gpu")
+    assert device.run_scale() == "gpu"
+    monkeypatch.setenv("NNPRACTICE_SCALE", "huge")
+    with pytest.raises(ValueError, match="NNPRACTICE_SCALE='huge'"):
+        device.run_scale()
+    monkeypatch.delenv("NNPRACTICE_SCALE")
+    assert device.run_scale() == ("gpu" if torch.cuda.is_available() else "cpu")
+
+
+def test_setup_notebook_seeds_threads_and_reports(capsys):
+    env = setup_notebook(7)
+    out = capsys.readouterr().out
+    assert "torch" in out and "device cpu" in out and "seed 7" in out
+    assert env.num_threads == 1 and torch.get_num_threads() == 1
+    a = torch.rand(3)
+    setup_notebook(7, report=False)
+    assert torch.equal(a, torch.rand(3))

@@ -1,0 +1,90 @@
+"""Rules every chapter notebook follows (fast: no kernel is started)."""
+import re
+
+import pytest
+import yaml
+
+from notebook_tools import (
+    CHAPTERS,
+    ROOT,
+    exercises,
+    nbgrader,
+    read,
+    repository_url,
+    setup_cell_source,
+    tags,
+    wrong_answers,
+)
+
+ids = [p.stem for p in CHAPTERS]
+
+
+def test_there_are_chapters_and_the_toc_lists_exactly_them():
+    assert len(CHAPTERS) >= 2
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    files = [ch["file"] for part in toc["parts"] for ch in part["chapters"]]
+    for f in files:
+        assert (ROOT / f).with_suffix(".ipynb").exists() or (ROOT / f).with_suffix(".md").exists(), f
+    assert sorted(f for f in files if f.startswith("chapters/")) == [f"chapters/{p.stem}" for p in CHAPTERS]
+
+
+def test_repository_url_is_stated_once_and_config_agrees():
+    config = yaml.safe_load((ROOT / "_config.yml").read_text())
+    assert config["repository"]["url"] == repository_url()
+    assert config["only_build_toc_files"] is True
+    assert config["execute"]["execute_notebooks"] == "force"
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=ids)
+def test_committed_without_outputs(path):
+    for cell in read(path).cells:
+        if cell.cell_type == "code":
+            assert cell.outputs == [] and cell.execution_count is None, cell.source[:60]
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=ids)
+def test_anatomy(path):
+    nb = read(path)
+    first = nb.cells[0]
+    assert first.cell_type == "markdown" and re.match(r"# \d\d · ", first.source), "title '# NN · Title'"
+    text = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+    assert "Learning goals" in text
+    assert re.search(r"^## Summary", text, re.M) and re.search(r"^## References", text, re.M)
+    assert "{cite}" in text
+    assert len(re.findall(r"^# ", text, re.M)) == 1, "exactly one top-level title"
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert code[0].source == setup_cell_source()
+    assert not any(re.search(r"^\s*from \S+ import \*", c.source, re.M) for c in code)
+    assert nb.metadata["kernelspec"]["name"] == "python3"
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=ids)
+def test_claims_are_hidden_asserts(path):
+    nb = read(path)
+    claims = [c for c in nb.cells if c.cell_type == "code" and "remove-cell" in tags(c) and not nbgrader(c)]
+    assert len(claims) >= 3, "every claim drawn from an experiment needs a hidden assert cell"
+    for cell in claims:
+        assert "assert" in cell.source, cell.source[:80]
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=ids)
+def test_exercises_are_nbgrader_cells(path):
+    nb = read(path)
+    pairs = exercises(nb)
+    assert len(pairs) >= 2, "at least two exercises per chapter"
+    grade_ids = [nbgrader(c)["grade_id"] for c in nb.cells if nbgrader(c)]
+    assert len(grade_ids) == len(set(grade_ids)), "grade_id values must be unique"
+    known_wrong = wrong_answers()
+    for solution_index, test_index in pairs:
+        solution, test = nb.cells[solution_index], nb.cells[test_index]
+        meta = nbgrader(solution)
+        assert meta["schema_version"] == 3 and not meta["grade"] and not meta["locked"]
+        assert "### BEGIN SOLUTION" in solution.source and "### END SOLUTION" in solution.source
+        assert "hide-input" in tags(solution)
+        tmeta = nbgrader(test)
+        assert tmeta["locked"] and tmeta["points"] > 0 and tmeta["schema_version"] == 3
+        assert "### BEGIN HIDDEN TESTS" in test.source and "### END HIDDEN TESTS" in test.source
+        hidden = test.source.split("### BEGIN HIDDEN TESTS")[1].split("### END HIDDEN TESTS")[0]
+        assert "assert" in hidden
+        assert "remove-cell" in tags(test), "hidden tests must never reach the HTML book"
+        assert known_wrong.get(meta["grade_id"]), f"{meta['grade_id']} needs a wrong answer in tests/wrong_answers/"
