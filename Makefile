@@ -5,6 +5,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# The CPU wheel of torch lies on local disk on the CI machines; elsewhere pip uses PyPI.
+FIND_LINKS := $(if $(wildcard /opt/wheels/torch-*.whl),--find-links /opt/wheels)
 SYSTEM_PACKAGES := dataset-fashion-mnist
 # Tests and the CPU book run the CPU-sized experiments, one BLAS thread, no GUI backend.
 export NNPRACTICE_SCALE ?= cpu
@@ -22,8 +24,8 @@ help:
 
 $(STAMP): pyproject.toml requirements/ci.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -q torch==2.13.0
-	$(BIN)/python -m pip install -q -r requirements/ci.txt
+	$(BIN)/python -m pip install -q $(FIND_LINKS) torch==2.13.0
+	$(BIN)/python -m pip install -q $(FIND_LINKS) -r requirements/ci.txt
 	$(BIN)/python -m pip install -q --no-deps --no-build-isolation -e .
 	@touch $(STAMP)
 
