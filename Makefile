@@ -8,9 +8,8 @@ STAMP := $(VENV)/.installed
 # The CPU wheel of torch lies on local disk on the CI machines; elsewhere pip uses PyPI.
 FIND_LINKS := $(if $(wildcard /opt/wheels/torch-*.whl),--find-links /opt/wheels)
 SYSTEM_PACKAGES := dataset-fashion-mnist
-# Tests and the CPU book run the CPU-sized experiments, one BLAS thread, no GUI backend.
+# Tests and the CPU book run the CPU-sized experiments with one BLAS thread.
 export NNPRACTICE_SCALE ?= cpu
-export MPLBACKEND := Agg
 export OMP_NUM_THREADS := 1
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 

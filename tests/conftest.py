@@ -4,7 +4,6 @@ import pytest
 import torch
 
 os.environ.setdefault("NNPRACTICE_SCALE", "cpu")
-os.environ.setdefault("MPLBACKEND", "Agg")
 
 
 @pytest.fixture(autouse=True)

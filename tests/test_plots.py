@@ -1,9 +1,10 @@
 import matplotlib
+
+matplotlib.use("Agg")
 import torch
 
 from nnpractice import models, plots, training
 
-matplotlib.use("Agg")
 
 
 def _history(offset=0.0):
