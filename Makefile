@@ -42,6 +42,7 @@ book: install
 
 # Unit tests first (fast), then exercises, notebooks end to end, and the book from clean.
 test: install
+	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/python -m pytest -q tests
 	$(BIN)/python -m pytest -q -p no:cacheprovider --nbval-lax chapters/
 

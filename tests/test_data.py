@@ -7,7 +7,6 @@ import torch
 
 from nnpractice import data
 
-
 # ----------------------------------------------------------------- Fashion-MNIST
 
 def _write_idx(path, array):

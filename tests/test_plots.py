@@ -6,7 +6,6 @@ import torch
 from nnpractice import models, plots, training
 
 
-
 def _history(offset=0.0):
     h = training.History()
     for i in range(5):
