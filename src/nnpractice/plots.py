@@ -98,7 +98,7 @@ def decision_boundary(model, X, y, *, resolution: int = 200, ax=None, title: str
     prob = torch.softmax(out, 1)[:, 1] if out.shape[1] > 1 else torch.sigmoid(out[:, 0])
     if ax is None:
         fig, ax = plt.subplots(figsize=(4.5, 4))
-    image = ax.contourf(gx, gy, prob.reshape(gx.shape).numpy(), levels=20, cmap="RdBu_r", vmin=0, vmax=1, alpha=0.8)
+    image = ax.contourf(gx, gy, prob.reshape(gx.shape).numpy(), levels=np.linspace(0, 1, 21), cmap="RdBu_r", vmin=0, vmax=1, alpha=0.8)
     ax.scatter(X[:, 0], X[:, 1], c=y, cmap="RdBu_r", edgecolors="k", s=14, linewidths=0.5)
     ax.set_xlabel("$x_1$")
     ax.set_ylabel("$x_2$")
