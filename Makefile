@@ -44,7 +44,7 @@ book: install
 test: install
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/python -m pytest -q tests
-	$(BIN)/python -m pytest -q -p no:cacheprovider --nbval-lax chapters/
+	$(BIN)/python -m pytest -q --nbval-lax chapters/
 
 unit: install
 	$(BIN)/python -m pytest -q tests -m "not slow"

@@ -27,7 +27,7 @@ def built_book(tmp_path_factory):
 def test_book_builds_warning_free(built_book):
     html, log = built_book
     assert (html / "index.html").exists()
-    assert not re.search(r"\bWARNING\b", log), log[-4000:]
+    assert not re.search(r": WARNING:", log), log[-4000:]  # sphinx warnings (kernel chatter on stderr is fine)
 
 
 @pytest.mark.parametrize("path", CHAPTERS, ids=[p.stem for p in CHAPTERS])

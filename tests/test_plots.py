@@ -35,6 +35,9 @@ def test_decision_boundary_and_image_grid():
     X, y = torch.randn(30, 2), torch.randint(0, 2, (30,))
     fig = plots.decision_boundary(net, X, y, resolution=30, title="t")
     assert fig.axes[0].get_xlabel() == "$x_1$"
+    assert [ax.get_ylabel() for ax in fig.axes][-1] == "P(class 1)"  # the colour bar
+    bare = plots.decision_boundary(net, X, y, resolution=30, colorbar=False)
+    assert len(bare.axes) == 1
     grid = plots.image_grid(torch.rand(10, 1, 8, 8), torch.arange(10), class_names=list("abcdefghij"), num_columns=5)
     titled = [ax.get_title() for ax in grid.axes if ax.get_title()]
     assert titled == list("abcdefghij")

@@ -25,10 +25,13 @@ def style() -> None:
     matplotlib.rcParams.update({
         "figure.dpi": 100,
         "savefig.dpi": 100,
-        "font.size": 11,
-        "axes.titlesize": 12,
-        "axes.labelsize": 11,
-        "legend.fontsize": 10,
+        "font.size": 13,
+        "axes.titlesize": 14,
+        "axes.labelsize": 13,
+        "xtick.labelsize": 12,
+        "ytick.labelsize": 12,
+        "legend.fontsize": 11,
+        "figure.titlesize": 15,
         "axes.grid": True,
         "grid.alpha": 0.3,
         "axes.spines.top": False,
@@ -82,8 +85,12 @@ def curves(histories, *, metrics: Sequence[str] = ("loss", "accuracy"), labels: 
 
 
 @torch.no_grad()
-def decision_boundary(model, X, y, *, resolution: int = 200, ax=None, title: str | None = None):
-    """Heat map of the model's class-1 probability over the plane, with the points on top."""
+def decision_boundary(model, X, y, *, resolution: int = 200, ax=None, title: str | None = None,
+                      colorbar: bool = True):
+    """Heat map of the model's class-1 probability over the plane, with the points on top.
+
+    In a row of panels, pass ``colorbar=False`` for all but the last to leave the panels room.
+    """
     X = X.detach().cpu().numpy()
     y = y.detach().cpu().numpy()
     pad = 0.25
@@ -102,7 +109,8 @@ def decision_boundary(model, X, y, *, resolution: int = 200, ax=None, title: str
     ax.scatter(X[:, 0], X[:, 1], c=y, cmap="RdBu_r", edgecolors="k", s=14, linewidths=0.5)
     ax.set_xlabel("$x_1$")
     ax.set_ylabel("$x_2$")
-    ax.figure.colorbar(image, ax=ax, label="P(class 1)")
+    if colorbar:
+        ax.figure.colorbar(image, ax=ax, label="P(class 1)")
     if title:
         ax.set_title(title)
     return ax.figure
