@@ -223,3 +223,12 @@ def test_batch_iterator_bad_input():
         data.BatchIterator(torch.zeros(5, 3), batch_size=0)
     with pytest.raises(ValueError, match=r"tensors\[1\] is a list"):
         data.BatchIterator(torch.zeros(5, 3), [0] * 5)
+
+
+def test_the_suite_has_no_network(tmp_path, monkeypatch):
+    """The loader's download path meets the conftest guard and explains itself, offline."""
+    monkeypatch.setenv("NNPRACTICE_CACHE", str(tmp_path / "empty"))
+    monkeypatch.setattr(data, "FASHION_MNIST_SYSTEM_DIR", tmp_path / "nowhere")
+    monkeypatch.setattr(data, "_FASHION_CACHE", {})
+    with pytest.raises(FileNotFoundError, match="download failed"):
+        data.load_fashion_mnist()
