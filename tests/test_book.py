@@ -43,3 +43,16 @@ def test_chapter_page_has_figures_and_no_errors_or_hidden_tests(built_book, path
     for forbidden in ("Traceback (most recent call last)", "BEGIN HIDDEN TESTS", "AssertionError", "remove-cell"):
         assert forbidden not in page, forbidden
     assert "Learning goals" in page and "Summary" in page
+
+
+def test_pages_need_no_network(built_book):
+    """Offline first: no page loads a script from elsewhere, and MathJax ships with the book."""
+    html, _ = built_book
+    pages = list(html.rglob("*.html"))
+    assert pages
+    for page in pages:
+        text = page.read_text()
+        assert not re.search(r'<script[^>]+src="(https?:)?//', text), page
+    chapter = (html / "chapters" / f"{CHAPTERS[0].stem}.html").read_text()
+    assert 'src="../_static/mathjax/tex-chtml.js"' in chapter
+    assert (html / "_static" / "mathjax" / "tex-chtml.js").exists()
