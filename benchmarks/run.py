@@ -29,11 +29,13 @@ def interleaved(contenders: dict, repeats: int) -> dict[str, float]:
     times = {name: [] for name in contenders}
     for fn in contenders.values():
         fn()
+    order = list(contenders)
     for _ in range(repeats):
-        for name, fn in contenders.items():
+        for name in order:
             start = time.perf_counter()
-            fn()
+            contenders[name]()
             times[name].append(time.perf_counter() - start)
+        order.reverse()  # alternate who goes first: no contender always runs on a warmer cache
     return {name: statistics.median(ts) for name, ts in times.items()}
 
 
@@ -133,7 +135,7 @@ def bench_notebooks() -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--repeats", type=int, default=15)
     parser.add_argument("--skip-notebooks", action="store_true")
     args = parser.parse_args()
     torch.set_num_threads(1)
