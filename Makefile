@@ -50,7 +50,7 @@ unit: install
 	$(BIN)/python -m pytest -q tests -m "not slow"
 
 lab: install
-	$(BIN)/jupyter lab chapters/
+	$(BIN)/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root) chapters/
 
 bench: install
 	$(BIN)/python benchmarks/run.py
