@@ -20,8 +20,7 @@ def repository_url() -> str:
 def setup_cell_source() -> str:
     """The exact first code cell of every chapter."""
     return (
-        "# Setup: install the book's library where it is missing (Colab), then seed, use one CPU thread, "
-        "report the device.\n"
+        "# Setup: installs the library where missing (Colab); seeds; one CPU thread.\n"
         "try:\n"
         "    import nnpractice\n"
         "except ModuleNotFoundError:\n"

@@ -78,7 +78,7 @@ def test_run_scale_env_override(monkeypatch):
 def test_setup_notebook_seeds_threads_and_reports(capsys):
     env = setup_notebook(7)
     out = capsys.readouterr().out
-    assert "torch" in out and "device cpu" in out and "seed 7" in out
+    assert "torch" in out and "| cpu (1 thread) |" in out and "seed 7" in out
     assert env.num_threads == 1 and torch.get_num_threads() == 1
     a = torch.rand(3)
     setup_notebook(7, report=False)

@@ -30,9 +30,9 @@ class Environment:
     on_colab: bool
 
     def __str__(self) -> str:
-        where = "Colab" if self.on_colab else "local"
-        return (f"nnpractice {__version__} | torch {torch.__version__} | device {device.describe(self.device)} | "
-                f"scale {self.scale} | seed {self.seed} | {where}")
+        colab = " | Colab" if self.on_colab else ""
+        return (f"nnpractice {__version__}, torch {torch.__version__} | {device.describe(self.device)} | "
+                f"scale {self.scale} | seed {self.seed}{colab}")
 
 
 def setup_notebook(seed: int = 0, *, num_threads: int = 1, device_name: str = "auto",
