@@ -43,6 +43,7 @@ def test_chapter_page_has_figures_and_no_errors_or_hidden_tests(built_book, path
     for forbidden in ("Traceback (most recent call last)", "BEGIN HIDDEN TESTS", "AssertionError", "remove-cell"):
         assert forbidden not in page, forbidden
     assert "Learning goals" in page and "Summary" in page
+    assert page.count("Show a solution") >= 2, "exercise solutions are folded, not hidden or shown"
 
 
 def test_pages_need_no_network(built_book):

@@ -81,6 +81,7 @@ def test_exercises_are_nbgrader_cells(path):
         assert meta["schema_version"] == 3 and not meta["grade"] and not meta["locked"]
         assert "### BEGIN SOLUTION" in solution.source and "### END SOLUTION" in solution.source
         assert "hide-input" in tags(solution)
+        assert solution.metadata.get("mystnb", {}).get("code_prompt_show") == "Show a solution"
         tmeta = nbgrader(test)
         assert tmeta["locked"] and tmeta["points"] > 0 and tmeta["schema_version"] == 3
         assert "### BEGIN HIDDEN TESTS" in test.source and "### END HIDDEN TESTS" in test.source
