@@ -13,11 +13,12 @@ export NNPRACTICE_SCALE ?= cpu
 export OMP_NUM_THREADS := 1
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: help install system-deps book test unit notebooks lab bench clean
+.PHONY: help install system-deps book test unit lab bench clean
 
 help:
 	@echo "make book   - install, execute every notebook, build the HTML book"
 	@echo "make test   - install, then run every test (library, exercises, notebooks, book build)"
+	@echo "make unit   - install, then the fast library and notebook-rule tests only"
 	@echo "make lab    - open JupyterLab on the chapters"
 	@echo "make bench  - run the benchmarks and print their tables"
 

@@ -69,9 +69,8 @@ def curves(histories, *, metrics: Sequence[str] = ("loss", "accuracy"), labels: 
             for split, linestyle in (("train", "-"), ("val", "--")):
                 key = f"{split}_{metric}"
                 if key in h and h[key]:
-                    name = f"{label} {split}".strip() if label else ("train" if split == "train" else "validation")
-                    if label and split == "val":
-                        name = f"{label} validation"
+                    split_name = "train" if split == "train" else "validation"
+                    name = f"{label} {split_name}" if label else split_name
                     ax.plot(range(1, len(h[key]) + 1), h[key], linestyle, color=color, label=name, marker="o" if len(h[key]) < 15 else None, markersize=3)
         ax.set_xlabel("epoch")
         ax.set_ylabel(metric.replace("_", " "))
