@@ -393,8 +393,8 @@ class Renderer:
             self.ax_map.set_ylim(y0, y1)
             self._grid_key = key
 
-    def draw(self, run: Run, *, title: str | None = None) -> bytes:
-        """Update the figure to show ``run`` and return it as PNG bytes."""
+    def draw(self, run: Run, *, title: str | None = None, colors: int | None = None) -> bytes:
+        """Update the figure to show ``run`` and return it as PNG bytes (``colors``: a smaller palette PNG)."""
         from PIL import Image
 
         h = run.history
@@ -433,7 +433,11 @@ class Renderer:
         width, height = self.canvas.get_width_height()
         image = Image.frombuffer("RGBA", (width, height), self.canvas.buffer_rgba(), "raw", "RGBA", 0, 1)
         buf = io.BytesIO()
-        image.convert("RGB").save(buf, format="png", compress_level=1)
+        image = image.convert("RGB")
+        if colors is None:
+            image.save(buf, format="png", compress_level=1)
+        else:
+            image.quantize(colors).save(buf, format="png", optimize=True)
         return buf.getvalue()
 
 
@@ -513,6 +517,7 @@ class Playground:
         self._busy = False
         self._thread: threading.Thread | None = None
         self._frame_lock = threading.Lock()
+        self._accepted = dict(self.fixed)
         for control in self.controls.values():
             control.observe(self._on_change, names="value")
         # The first run happens now, in the caller's thread, with the global RNG left as it was.
@@ -569,11 +574,17 @@ class Playground:
             config = check_config(self.problem, self.config)
         except ValueError as error:
             self.refused += 1
+            owner = change["owner"]
+            with self._hold():  # put the control back to the last value that was accepted
+                for knob, control in self.controls.items():
+                    if control is owner:
+                        control.value = self._accepted[knob]
             self._say(f"Refused: {error} The figure still shows the last valid setting.", "error")
             return
         self._request(config)
 
     def _request(self, config: dict) -> None:
+        self._accepted = dict(config)
         with self._cond:
             self._generation += 1
             self._pending = config
@@ -751,7 +762,7 @@ def static_twin(problem: str = "moons", knob: str = "lr", values: Sequence | Non
             run = train_once(problem, config, seed=seed)
         runs[combo if len(combo) > 1 else combo[0]] = run
         label = ", ".join(f"{KNOBS[n].label} = {_fmt(v)}" for (n, _), v in zip(checked, combo))
-        png = renderer.draw(run, title=f"{label}: {run.status}")
+        png = renderer.draw(run, title=f"{label}: {run.status}", colors=96)
         images.append(("_".join(map(str, index)), label, base64.b64encode(png).decode("ascii")))
     twin_id = f"nnp-twin-{next(_TWIN_IDS)}"
     shown = "_".join(map(str, starts))
