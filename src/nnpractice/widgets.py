@@ -357,7 +357,7 @@ class Renderer:
                                               s=14, linewidths=0.5, animated=True)
             self.ax_map.set_xlabel("$x_1$")
             self.ax_map.set_ylabel("$x_2$")
-            self.ax_map.set_title("decision boundary, training points")
+            self.ax_map.set_title("decision boundary")
             self.figure.colorbar(self.image, ax=self.ax_map, label="P(class 1)")
             self.dynamic += [self.image, self.points]
         self.lines = {}
