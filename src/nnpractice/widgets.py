@@ -376,7 +376,9 @@ class Renderer:
         self.acc_text = self.ax_acc.text(0.5, 1.04, "", transform=self.ax_acc.transAxes, ha="center",
                                          va="bottom", fontsize=12, animated=True)
         self.title = self.figure.text(0.5, 0.97, "", ha="center", va="top", fontsize=13, animated=True)
-        self.dynamic += [self.acc_text, self.title]
+        self.alarm = self.ax_loss.text(0.5, 0.5, "", transform=self.ax_loss.transAxes, ha="center", va="center",
+                                       fontsize=14, color="#b00020", animated=True)
+        self.dynamic += [self.acc_text, self.title, self.alarm]
         self.figure.subplots_adjust(left=0.07 if self.is_2d else 0.09, right=0.98, bottom=0.16, top=0.8,
                                     wspace=0.35)
 
@@ -419,6 +421,7 @@ class Renderer:
         state = run.status if run.status != "running" else f"epoch {h.num_epochs}/{epochs}"
         self.acc_text.set_text(f"validation accuracy {acc:.0%}" if math.isfinite(acc) else "validation accuracy")
         self.title.set_text(title if title is not None else state)
+        self.alarm.set_text(f"{run.status}:\nthe loss exploded" if h.diverged else "")
         background_key = (epochs, self._grid_key)
         if background_key != self._background_key:
             for ax in (self.ax_loss, self.ax_acc):
@@ -713,14 +716,15 @@ class StaticTwin:
 
 def static_twin(problem: str = "moons", knob: str = "lr", values: Sequence | None = None, *,
                 knob2: str | None = None, values2: Sequence | None = None, start: int | None = None,
-                start2: int | None = None, seed: int = 0, **settings) -> StaticTwin:
+                start2: int | None = None, seed: int = 0, dpi: int = 90, **settings) -> StaticTwin:
     """Precompute the playground over one knob (or two) and return its static HTML twin.
 
     Every combination of ``values`` (and ``values2`` for ``knob2``) is trained once
     with the other settings at their defaults or ``settings``, drawn, and inlined as
     a base64 PNG. The HTML holds range inputs and a one-line inline handler that
     swaps the visible image: no external files or scripts, so it works in the built
-    book opened from ``file://`` with the network off. ``start`` is the index shown first.
+    book opened from ``file://`` with the network off. ``start`` (``start2``) is the index
+    shown first; ``dpi`` sets the resolution of the figures (and the size of the page).
     """
     check_choice("problem", problem, PROBLEMS)
     check_choice("knob", knob, KNOBS)
@@ -750,8 +754,9 @@ def static_twin(problem: str = "moons", knob: str = "lr", values: Sequence | Non
         if isinstance(s, bool) or not isinstance(s, Integral) or not 0 <= s < len(vals):
             raise ValueError(f"start={s!r} is not allowed: expected an index from 0 to {len(vals) - 1}.")
         starts.append(s)
+    check_positive("dpi", dpi, integer=True)
     warm_up()
-    renderer = Renderer(problem)
+    renderer = Renderer(problem, dpi=dpi)
     runs, images = {}, []
     for index in itertools.product(*(range(len(vals)) for _, vals in checked)):
         config = dict(fixed)
