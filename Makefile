@@ -56,6 +56,7 @@ lab: install
 
 bench: install
 	$(BIN)/python benchmarks/run.py
+	$(BIN)/python benchmarks/playground.py
 
 clean:
 	rm -rf _build .pytest_cache
