@@ -30,6 +30,7 @@ the allowed range is refused with a message.
 from __future__ import annotations
 
 import base64
+import contextlib
 import html
 import io
 import itertools
@@ -555,20 +556,16 @@ class Playground:
                 self.controls[name].value = config[name]
         self._request(config)
 
-    class _Hold:
-        def __init__(self, pg):
-            self.pg = pg
-
-        def __enter__(self):
-            self.pg._holding = True
-
-        def __exit__(self, *exc):
-            self.pg._holding = False
-
-    def _hold(self):
-        return Playground._Hold(self)
-
     _holding = False
+
+    @contextlib.contextmanager
+    def _hold(self):
+        """Move controls from code without each move starting a run of its own."""
+        self._holding = True
+        try:
+            yield
+        finally:
+            self._holding = False
 
     def _on_change(self, change) -> None:
         if self._holding:
