@@ -7,7 +7,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 # The CPU wheel of torch lies on local disk on the CI machines; elsewhere pip uses PyPI.
 FIND_LINKS := $(if $(wildcard /opt/wheels/torch-*.whl),--find-links /opt/wheels)
-SYSTEM_PACKAGES := dataset-fashion-mnist
+# chromium: the browser tests drive Debian's Chromium (Playwright never downloads one).
+SYSTEM_PACKAGES := dataset-fashion-mnist chromium
 # Tests and the CPU book run the CPU-sized experiments with one BLAS thread.
 export NNPRACTICE_SCALE ?= cpu
 export OMP_NUM_THREADS := 1
@@ -55,6 +56,7 @@ lab: install
 
 bench: install
 	$(BIN)/python benchmarks/run.py
+	$(BIN)/python benchmarks/playground.py
 
 clean:
 	rm -rf _build .pytest_cache

@@ -11,7 +11,8 @@ done
 [ ${#missing[@]} -eq 0 ] && exit 0
 if ! command -v apt-get >/dev/null 2>&1; then
   echo "note: not a Debian-like system; these Debian packages are not installed: ${missing[*]}"
-  echo "      Fashion-MNIST is then downloaded (with a checksum) on first use when you are online."
+  echo "      Fashion-MNIST is then downloaded (with a checksum) on first use when you are online;"
+  echo "      the browser tests need a Chromium: set NNPRACTICE_CHROMIUM to its path."
   exit 0
 fi
 if [ "$(id -u)" = 0 ]; then
@@ -21,5 +22,6 @@ if [ "$(id -u)" = 0 ]; then
 else
   echo "This target needs Debian packages that are not installed. Run:"
   echo "    sudo apt-get update && sudo apt-get install -y ${missing[*]}"
-  echo "(Without them, Fashion-MNIST is downloaded on first use when you are online.)"
+  echo "(Without them, Fashion-MNIST is downloaded on first use when you are online,"
+  echo " and the browser tests fail for want of /usr/bin/chromium.)"
 fi

@@ -1,6 +1,10 @@
 import ipaddress
 import os
+import shutil
 import socket
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 import torch
@@ -34,3 +38,20 @@ def _one_thread_and_seed():
     torch.set_num_threads(1)
     torch.manual_seed(0)
     yield
+
+
+@pytest.fixture(scope="session")
+def built_book(tmp_path_factory):
+    """The book built once from clean (warnings as errors): ``(html folder, build log)``.
+
+    Shared by the book tests and the browser tests, so ``make test`` builds it once.
+    """
+    root = Path(__file__).resolve().parents[1]
+    out = tmp_path_factory.mktemp("book")
+    jupyter_book = Path(sys.executable).parent / "jupyter-book"
+    result = subprocess.run([str(jupyter_book), "build", "-W", "-n", "--keep-going", "--path-output", str(out), str(root)],
+                            capture_output=True, text=True, timeout=1800)
+    log = result.stdout + result.stderr
+    assert result.returncode == 0, log[-6000:]
+    yield out / "_build" / "html", log
+    shutil.rmtree(out, ignore_errors=True)

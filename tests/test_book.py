@@ -1,27 +1,11 @@
 """The book builds from clean with warnings as errors, and its chapter pages show their figures."""
 import re
-import shutil
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
-from notebook_tools import CHAPTERS, ROOT
+from notebook_tools import CHAPTERS
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="module")
-def built_book(tmp_path_factory):
-    out = tmp_path_factory.mktemp("book")
-    jupyter_book = Path(sys.executable).parent / "jupyter-book"
-    result = subprocess.run([str(jupyter_book), "build", "-W", "-n", "--keep-going", "--path-output", str(out), str(ROOT)],
-                            capture_output=True, text=True, timeout=1800)
-    log = result.stdout + result.stderr
-    assert result.returncode == 0, log[-6000:]
-    yield out / "_build" / "html", log
-    shutil.rmtree(out, ignore_errors=True)
 
 
 def test_book_builds_warning_free(built_book):
