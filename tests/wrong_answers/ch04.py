@@ -73,3 +73,29 @@ def smooth(values, alpha=0.9):
 ''',
     ],
 }
+
+WRONG_ANSWERS["ch04-ex3-solution"] = [
+    # forgets the biases
+    '''
+def mlp_parameter_count(in_features, hidden, out_features):
+    widths = [in_features, *hidden, out_features]
+    return sum(a * b for a, b in zip(widths, widths[1:]))
+''',
+    # forgets the output layer
+    '''
+def mlp_parameter_count(in_features, hidden, out_features):
+    widths = [in_features, *hidden]
+    return sum(a * b + b for a, b in zip(widths, widths[1:]))
+''',
+    # one bias per input instead of per output
+    '''
+def mlp_parameter_count(in_features, hidden, out_features):
+    widths = [in_features, *hidden, out_features]
+    return sum(a * b + a for a, b in zip(widths, widths[1:]))
+''',
+    # builds the model after all
+    '''
+def mlp_parameter_count(in_features, hidden, out_features):
+    return models.count_parameters(models.mlp(in_features, list(hidden), out_features))
+''',
+]
