@@ -332,3 +332,103 @@ class BatchIterator:
         stop = n - n % self.batch_size if self.drop_last else n
         for start in range(0, stop, self.batch_size):
             yield tuple(t[start:start + self.batch_size] for t in tensors)
+
+
+# --------------------------------------------------------------------------- #
+# Tabular data sets and standardization (chapter 03)
+# --------------------------------------------------------------------------- #
+
+TABULAR_DATASETS = ("breast_cancer", "diabetes", "wine")
+
+
+def load_tabular(name: str):
+    """One of scikit-learn's bundled tabular data sets as ``(X, y)`` tensors, unscaled.
+
+    ``"breast_cancer"``: 569 tumours, 30 features, binary labels (1 = benign), int64.
+    ``"wine"``: 178 wines, 13 features, 3 classes, int64.
+    ``"diabetes"``: 442 patients, 10 features, a float32 regression target (disease
+    progression after one year, about 25 to 346). Features are float32 in their
+    original units, so their scales differ widely: standardize them before training
+    (:class:`Standardizer`).
+    """
+    check_choice("name", name, TABULAR_DATASETS)
+    from sklearn import datasets as sk_datasets
+
+    if name == "breast_cancer":
+        bunch = sk_datasets.load_breast_cancer()
+    elif name == "wine":
+        bunch = sk_datasets.load_wine()
+    else:
+        bunch = sk_datasets.load_diabetes(scaled=False)
+    X = torch.tensor(bunch.data, dtype=torch.float32)
+    target_dtype = torch.float32 if name == "diabetes" else torch.int64
+    return X, torch.tensor(bunch.target, dtype=target_dtype)
+
+
+class Standardizer:
+    """Subtract the training mean and divide by the training standard deviation.
+
+    ``fit`` learns the statistics from the training set only; ``transform`` applies
+    the same numbers to any set (validation, test, new data), so no information
+    leaks from them into training. With ``per_feature=True`` every column (every
+    pixel of an image) gets its own mean and standard deviation; with ``False``
+    one scalar each, over all values. A constant feature gets standard deviation 1
+    (it becomes 0), never a division by zero.
+
+    >>> import torch
+    >>> s = Standardizer().fit(torch.tensor([[1.0, 10.0], [3.0, 30.0]]))
+    >>> s.transform(torch.tensor([[2.0, 20.0]]))
+    tensor([[0., 0.]])
+    """
+
+    def __init__(self, *, per_feature: bool = True, eps: float = 1e-8):
+        if not isinstance(per_feature, bool):
+            raise ValueError(f"per_feature={per_feature!r} is not allowed: expected True or False.")
+        check_range("eps", eps, 0.0, math.inf, high_inclusive=False)
+        self.per_feature = per_feature
+        self.eps = eps
+        self.mean = None
+        self.std = None
+
+    def _check(self, name: str, X) -> None:
+        if not isinstance(X, torch.Tensor):
+            raise ValueError(f"{name} is a {type(X).__name__}: expected a torch.Tensor.")
+        if not X.is_floating_point():
+            raise ValueError(f"{name} has dtype {X.dtype}: expected a floating-point tensor.")
+        if X.ndim < 1:
+            raise ValueError(f"{name} is a 0-d tensor: expected one row per sample.")
+        check_nonempty(name, X)
+
+    def fit(self, X: torch.Tensor) -> "Standardizer":
+        """Learn the mean and standard deviation of ``X`` (rows are samples)."""
+        self._check("X", X)
+        if self.per_feature:
+            mean, std = X.mean(dim=0), X.std(dim=0, correction=0)
+        else:
+            mean, std = X.mean(), X.std(correction=0)
+        self.mean = mean.detach().clone()
+        self.std = torch.where(std > self.eps, std, torch.ones_like(std)).detach().clone()
+        return self
+
+    def _ready(self, name: str, X) -> None:
+        if self.mean is None:
+            raise ValueError("This Standardizer is not fitted: call fit(X_train) before transform.")
+        self._check(name, X)
+        if self.per_feature and X.shape[1:] != self.mean.shape:
+            raise ValueError(
+                f"{name} has samples of shape {tuple(X.shape[1:])}: expected {tuple(self.mean.shape)}, "
+                "the shape seen by fit."
+            )
+
+    def transform(self, X: torch.Tensor) -> torch.Tensor:
+        """``(X - mean) / std`` with the statistics learned by :meth:`fit`."""
+        self._ready("X", X)
+        return (X - self.mean.to(X.device, X.dtype)) / self.std.to(X.device, X.dtype)
+
+    def fit_transform(self, X: torch.Tensor) -> torch.Tensor:
+        return self.fit(X).transform(X)
+
+    def inverse_transform(self, Z: torch.Tensor) -> torch.Tensor:
+        """Undo :meth:`transform` (e.g. turn a standardized prediction back into original units)."""
+        self._ready("Z", Z)
+        return Z * self.std.to(Z.device, Z.dtype) + self.mean.to(Z.device, Z.dtype)
