@@ -156,7 +156,7 @@ def latency_table(runners: dict[str, Callable[[np.ndarray], object]], inputs: np
     for b in batch_sizes:
         batch = _as_float32_array(inputs[:b])
         for name, fn in runners.items():
-            table[name][b] = 1000 * latency(lambda: fn(batch), repeats=repeats)
+            table[name][b] = 1000 * latency(lambda fn=fn, batch=batch: fn(batch), repeats=repeats)
     return table
 
 
@@ -188,10 +188,9 @@ def quantize_dynamic(path, out_path) -> Path:
     Weights of matrix multiplications are stored as int8 with a scale; activations are
     quantized on the fly at run time. Returns ``out_path``.
     """
+    import onnx
     from onnxruntime.quantization import QuantType
     from onnxruntime.quantization import quantize_dynamic as ort_quantize_dynamic
-
-    import onnx
 
     path, out_path = Path(path), Path(out_path)
     if not path.is_file():
