@@ -1,0 +1,159 @@
+import json
+import math
+import threading
+
+import numpy as np
+import pytest
+import torch
+
+from nnpractice import data, deploy, models
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """A small digits MLP, trained briefly, exported once for the whole module."""
+    torch.manual_seed(0)
+    X, y = data.load_digits()
+    model = models.mlp(64, [32], 10)
+    opt = torch.optim.Adam(model.parameters(), lr=1e-2)
+    for _ in range(30):
+        opt.zero_grad()
+        torch.nn.functional.cross_entropy(model(X), y).backward()
+        opt.step()
+    model.eval()
+    folder = tmp_path_factory.mktemp("onnx")
+    path = deploy.export_onnx(model, X[:8], folder / "digits.onnx")
+    return model, path, X, y
+
+
+def test_export_is_equivalent_to_eager_on_real_inputs_at_any_batch_size(trained):
+    model, path, X, _ = trained
+    session = deploy.onnx_session(path)
+    assert deploy.input_shape(session)[1:] == [64] and isinstance(deploy.input_shape(session)[0], str)
+    for batch in (1, 3, 64, len(X)):
+        assert deploy.max_abs_difference(model, session, X[:batch]) < 1e-4
+    with torch.no_grad():
+        assert (deploy.run_onnx(session, X).argmax(1) == model(X).argmax(1).numpy()).all()
+
+
+def test_equivalence_check_notices_a_different_model(trained):
+    model, path, X, _ = trained
+    session = deploy.onnx_session(path)
+    other = models.mlp(64, [32], 10)
+    other.load_state_dict(model.state_dict())
+    with torch.no_grad():
+        other[-1].bias += 0.5
+    assert deploy.max_abs_difference(other, session, X[:10]) == pytest.approx(0.5, abs=1e-4)
+
+
+def test_quantized_model_is_smaller_and_mostly_agrees(trained, tmp_path):
+    model, path, X, _ = trained
+    qpath = deploy.quantize_dynamic(path, tmp_path / "q.onnx")
+    assert qpath.stat().st_size < 0.6 * path.stat().st_size
+    full, quant = deploy.onnx_session(path), deploy.onnx_session(qpath)
+    agree = (deploy.run_onnx(full, X).argmax(1) == deploy.run_onnx(quant, X).argmax(1)).mean()
+    assert agree > 0.95
+
+
+def test_latency_table_has_every_runner_and_batch(trained):
+    model, path, X, _ = trained
+    session = deploy.onnx_session(path)
+    table = deploy.latency_table({"eager": deploy.eager_runner(model), "onnx": deploy.onnx_runner(session)},
+                                 X.numpy(), batch_sizes=(1, 64), repeats=5)
+    assert set(table) == {"eager", "onnx"} and all(set(row) == {1, 64} for row in table.values())
+    assert all(0 < ms < 1000 for row in table.values() for ms in row.values())
+    calls = []
+    assert deploy.latency(lambda: calls.append(1), repeats=4, warmup=2) >= 0 and len(calls) == 6
+
+
+@pytest.mark.parametrize("call, words", [
+    (lambda m, p, X: deploy.export_onnx(m, X[:1], "/tmp/never.onnx"), "at least 2"),
+    (lambda m, p, X: deploy.export_onnx("model", X[:4], "/tmp/never.onnx"), "model=str"),
+    (lambda m, p, X: deploy.export_onnx(m, X[:4].numpy(), "/tmp/never.onnx"), "example_input=ndarray"),
+    (lambda m, p, X: deploy.onnx_session(p.parent / "missing.onnx"), "expected an existing .onnx file"),
+    (lambda m, p, X: deploy.onnx_session(p, num_threads=0), "num_threads=0"),
+    (lambda m, p, X: deploy.latency(lambda: None, repeats=0), "repeats=0"),
+    (lambda m, p, X: deploy.latency(lambda: None, warmup=-1), "warmup=-1"),
+    (lambda m, p, X: deploy.latency_table({}, X.numpy()), "runners is empty"),
+    (lambda m, p, X: deploy.latency_table({"e": deploy.eager_runner(m)}, X[:10].numpy(), batch_sizes=(64,)),
+     "batch size 64"),
+    (lambda m, p, X: deploy.quantize_dynamic(p.parent / "missing.onnx", p.parent / "q.onnx"), "existing .onnx"),
+    (lambda m, p, X: deploy.PredictionServer(p, host="0.0.0.0"), "host='0.0.0.0'"),
+    (lambda m, p, X: deploy.PredictionServer(p, port=70000), "port=70000"),
+    (lambda m, p, X: deploy.PredictionServer(p, max_batch=0), "max_batch=0"),
+])
+def test_bad_arguments_raise_value_errors_that_say_what_is_allowed(trained, call, words):
+    model, path, X, _ = trained
+    with pytest.raises(ValueError, match=words):
+        call(model, path, X)
+
+
+# ----------------------------------------------------------------- the service
+
+def test_validate_inputs_accepts_nested_lists_of_numbers():
+    batch = deploy.validate_inputs({"inputs": [[[1, 2]], [[3.5, 4]]]}, [1, 2])
+    assert batch.dtype == np.float32 and batch.shape == (2, 1, 2)
+
+
+@pytest.mark.parametrize("payload, words", [
+    ([1, 2], "JSON object"),
+    ({"x": []}, "JSON object"),
+    ({"inputs": []}, "non-empty list"),
+    ({"inputs": "abc"}, "non-empty list"),
+    ({"inputs": [[1, 2, 3]]}, "shape"),
+    ({"inputs": [[1, "2"]]}, "must be a number"),
+    ({"inputs": [[1, True]]}, "must be a number"),
+    ({"inputs": [[1, None]]}, "must be a number"),
+    ({"inputs": [[1, math.nan]]}, "finite"),
+    ({"inputs": [[1, 2]] * 5}, "at most 4"),
+])
+def test_validate_inputs_refuses_bad_payloads(payload, words):
+    with pytest.raises(deploy.BadRequest, match=words):
+        deploy.validate_inputs(payload, [2], max_batch=4)
+
+
+def test_service_answers_a_burst_of_good_requests_and_every_bad_one(trained):
+    model, path, X, _ = trained
+    expected = deploy.run_onnx(deploy.onnx_session(path), X).argmax(1)
+    with deploy.PredictionServer(path, max_batch=32) as server:
+        assert server.url.startswith("http://127.0.0.1:")
+        results = {}
+
+        def client(worker):
+            for i in range(worker * 10, worker * 10 + 10):  # 4 threads × 10 requests, up to 3 examples each
+                rows = list(range(i, i + 1 + i % 3))
+                results[i] = (rows, deploy.post_json(server.url + "/predict", {"inputs": X[rows].tolist()}))
+
+        threads = [threading.Thread(target=client, args=(w,)) for w in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert len(results) == 40
+        for rows, (status, body) in results.values():
+            assert status == 200
+            assert body["predictions"] == expected[rows].tolist()
+            assert np.allclose(np.sum(body["probabilities"], axis=1), 1.0, atol=1e-4)
+        assert server.requests_served == 40
+
+        bad = [
+            (b"this is not json", "not valid JSON"),
+            (b"\xff\xfe", "not valid JSON"),
+            (json.dumps({"inputs": [[0.0] * 63]}).encode(), "shape"),
+            (json.dumps({"inputs": [X[0].tolist()[:-1] + ["x"]]}).encode(), "must be a number"),
+            (json.dumps({"inputs": [[[0.0]] * 64]}).encode(), "must be a number"),
+            (json.dumps({"inputs": X[:33].tolist()}).encode(), "at most 32"),
+            (json.dumps({"pixels": [1]}).encode(), '"inputs"'),
+            (b"[NaN]", '"inputs"'),
+            (json.dumps({"inputs": [[float("nan")] * 64]}).encode(), "finite"),
+        ]
+        for body, words in bad:
+            status, answer = deploy.post_json(server.url + "/predict", body, raw=True)
+            assert status == 400, body[:40]
+            assert words in answer["error"]
+        status, answer = deploy.post_json(server.url + "/nowhere", {"inputs": []})
+        assert status == 404 and "unknown path" in answer["error"]
+        # still alive and still right after all that
+        status, answer = deploy.post_json(server.url + "/predict", {"inputs": X[:2].tolist()})
+        assert status == 200 and answer["predictions"] == expected[:2].tolist()
+        assert server.requests_served == 41

@@ -1,0 +1,182 @@
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from nnpractice import data, federated, models
+
+
+@pytest.fixture(scope="module")
+def digits():
+    X, y = data.load_digits()
+    perm = torch.randperm(len(X), generator=torch.Generator().manual_seed(0))
+    return X[perm[:1200]], y[perm[:1200]], X[perm[1200:]], y[perm[1200:]]
+
+
+def model_fn():
+    torch.manual_seed(0)
+    return models.mlp(64, [16], 10)
+
+
+# ----------------------------------------------------------------- partitions
+
+def test_iid_partition_covers_every_sample_once_in_near_equal_parts():
+    parts = federated.iid_partition(103, 10, seed=1)
+    assert len(parts) == 10
+    assert sorted(np.concatenate(parts).tolist()) == list(range(103))
+    assert {len(p) for p in parts} == {10, 11}
+    assert not all(np.array_equal(a, b) for a, b in zip(parts, federated.iid_partition(103, 10, seed=2)))
+
+
+def test_dirichlet_partition_covers_every_sample_once_and_is_reproducible():
+    y = np.repeat(np.arange(10), 50)
+    parts = federated.dirichlet_partition(y, 8, 0.5, seed=3)
+    assert sorted(np.concatenate(parts).tolist()) == list(range(500))
+    assert all(len(p) > 0 for p in parts)
+    again = federated.dirichlet_partition(torch.as_tensor(y), 8, 0.5, seed=3)
+    assert all(np.array_equal(a, b) for a, b in zip(parts, again))
+
+
+def _mean_classes_held(y, alpha):
+    counts = federated.label_counts(y, federated.dirichlet_partition(y, 10, alpha, seed=0), 10)
+    share = counts / counts.sum(1, keepdims=True)
+    return (share > 0.05).sum(1).mean()
+
+
+def test_small_alpha_gives_clients_fewer_classes_than_large_alpha():
+    y = np.repeat(np.arange(10), 100)
+    assert _mean_classes_held(y, 0.05) < 3.5
+    assert _mean_classes_held(y, 100.0) > 9.5
+
+
+def test_label_counts_table():
+    y = np.array([0, 0, 1, 2, 2, 2])
+    counts = federated.label_counts(y, [np.array([0, 2]), np.array([1, 3, 4, 5])])
+    assert counts.tolist() == [[1, 1, 0], [1, 0, 3]]
+
+
+@pytest.mark.parametrize("kwargs, words", [
+    ({"num_samples": 10, "num_clients": 0}, "num_clients=0"),
+    ({"num_samples": 10, "num_clients": 11}, "num_clients=11"),
+    ({"num_samples": 0, "num_clients": 2}, "num_samples=0"),
+    ({"num_samples": 10, "num_clients": 2.5}, "num_clients=2.5"),
+])
+def test_iid_partition_rejects_bad_values(kwargs, words):
+    with pytest.raises(ValueError, match=words):
+        federated.iid_partition(**kwargs)
+
+
+@pytest.mark.parametrize("labels, num_clients, alpha, words", [
+    (np.arange(10) % 3, 3, 0.0, "alpha=0.0"),
+    (np.arange(10) % 3, 3, -1.0, "alpha=-1.0"),
+    (np.arange(10) % 3, 3, float("nan"), "alpha=nan"),
+    (np.arange(10) % 3, 20, 1.0, "num_clients=20"),
+    (np.zeros((4, 2), dtype=int), 2, 1.0, "1-D array of integer"),
+    (np.array([0.5, 1.5]), 2, 1.0, "1-D array of integer"),
+    (np.array([], dtype=int), 2, 1.0, "labels is empty"),
+])
+def test_dirichlet_partition_rejects_bad_values(labels, num_clients, alpha, words):
+    with pytest.raises(ValueError, match=words):
+        federated.dirichlet_partition(labels, num_clients, alpha)
+
+
+def test_dirichlet_partition_says_when_a_client_stays_empty():
+    with pytest.raises(ValueError, match="left a client empty"):
+        federated.dirichlet_partition(np.array([0, 0, 1, 1]), 4, 0.01, max_tries=3)
+
+
+# ----------------------------------------------------------------- FedAvg
+
+def test_fedavg_is_the_sample_weighted_mean():
+    a = {"w": torch.tensor([0.0, 2.0]), "n": torch.tensor(3)}
+    b = {"w": torch.tensor([4.0, 6.0]), "n": torch.tensor(7)}
+    out = federated.fedavg([a, b], [1, 3])
+    assert torch.allclose(out["w"], torch.tensor([3.0, 5.0]))
+    assert out["n"].item() == 7  # integer buffers come from the heaviest client
+    assert out["w"].dtype == torch.float32
+
+
+def test_fedavg_of_identical_clients_is_that_client():
+    net = model_fn()
+    state = net.state_dict()
+    out = federated.fedavg([state, state, state], [5, 1, 9])
+    for k in state:
+        assert torch.allclose(out[k], state[k])
+
+
+@pytest.mark.parametrize("states, weights, words", [
+    ([], [], "states is empty"),
+    ([{"w": torch.zeros(1)}], [1, 2], "same number of rows"),
+    ([{"w": torch.zeros(1)}, {"w": torch.zeros(1)}], [-1, 2], r"weights\[0\]=-1"),
+    ([{"w": torch.zeros(1)}, {"w": torch.zeros(1)}], [0, 0], "positive sum"),
+    ([{"w": torch.zeros(1)}, {"v": torch.zeros(1)}], [1, 1], r"states\[1\] has keys"),
+])
+def test_fedavg_rejects_bad_inputs(states, weights, words):
+    with pytest.raises(ValueError, match=words):
+        federated.fedavg(states, weights)
+
+
+def test_state_bytes_counts_parameters_and_buffers():
+    net = nn.Sequential(nn.Linear(3, 2), nn.BatchNorm1d(2))
+    # Linear 3*2+2 floats, BatchNorm weight, bias, running mean, var (4*2 floats) and one int64 counter
+    assert federated.state_bytes(net) == (8 + 8) * 4 + 8
+    assert federated.state_bytes(net.state_dict()) == federated.state_bytes(net)
+
+
+def test_client_drift_is_zero_for_identical_clients_and_grows_with_spread():
+    s = {"w": torch.zeros(4)}
+    assert federated.client_drift([s, s], [1, 1]) == 0.0
+    near = federated.client_drift([{"w": torch.ones(4)}, {"w": -torch.ones(4)}], [1, 1])
+    far = federated.client_drift([{"w": 3 * torch.ones(4)}, {"w": -3 * torch.ones(4)}], [1, 1])
+    assert near == pytest.approx(2.0) and far == pytest.approx(6.0)
+
+
+def test_one_client_fedavg_equals_local_training(digits):
+    X, y, Xte, yte = digits
+    parts = [np.arange(len(X))]
+    global_model, _ = federated.run_fedavg(model_fn, X, y, parts, (Xte, yte), num_rounds=2, lr=0.1, seed=0)
+    local = model_fn()
+    for r in range(2):
+        federated.local_train(local, X, y, num_epochs=1, lr=0.1, seed=0 * 100_003 + r * 1_009 + 0)
+    for a, b in zip(global_model.parameters(), local.parameters()):
+        assert torch.allclose(a, b, atol=1e-6)
+
+
+def test_run_fedavg_learns_and_counts_bytes(digits):
+    X, y, Xte, yte = digits
+    parts = federated.iid_partition(len(X), 5, seed=0)
+    _, history = federated.run_fedavg(model_fn, X, y, parts, (Xte, yte), num_rounds=8, lr=0.3,
+                                      client_fraction=0.6, seed=0)
+    assert history.num_rounds == 8 and len(history.accuracy) == 9
+    assert history.accuracy[-1] > history.accuracy[0] + 0.4
+    per_model = federated.state_bytes(model_fn())
+    assert history.clients_per_round == [3] * 8
+    assert history.bytes_sent == [3 * per_model] * 8 == history.bytes_received
+    assert history.total_bytes() == 2 * 8 * 3 * per_model
+    assert history.rounds_to(history.accuracy[-1]) <= 8 and history.rounds_to(2.0) is None
+    assert all(d > 0 for d in history.drift)
+
+
+def test_run_fedavg_is_deterministic(digits):
+    X, y, Xte, yte = digits
+    parts = federated.dirichlet_partition(y, 4, 0.3, seed=0)
+    h1 = federated.run_fedavg(model_fn, X, y, parts, (Xte, yte), num_rounds=3, seed=5)[1]
+    h2 = federated.run_fedavg(model_fn, X, y, parts, (Xte, yte), num_rounds=3, seed=5)[1]
+    assert h1.accuracy == h2.accuracy
+
+
+@pytest.mark.parametrize("kwargs, words", [
+    ({"num_rounds": 0}, "num_rounds=0"),
+    ({"local_epochs": 0}, "local_epochs=0"),
+    ({"client_fraction": 0.0}, "client_fraction=0.0"),
+    ({"client_fraction": 1.5}, "client_fraction=1.5"),
+    ({"partitions": []}, "partitions is empty"),
+    ({"partitions": [np.array([0, 1]), np.array([], dtype=int)]}, r"partitions\[1\] is empty"),
+    ({"partitions": [np.array([0, 5000])]}, r"partitions\[0\] holds indices outside"),
+    ({"lr": -0.1}, "lr=-0.1"),
+])
+def test_run_fedavg_rejects_bad_values(digits, kwargs, words):
+    X, y, Xte, yte = digits
+    args = {"partitions": federated.iid_partition(len(X), 2), "num_rounds": 1} | kwargs
+    with pytest.raises(ValueError, match=words):
+        federated.run_fedavg(model_fn, X, y, args.pop("partitions"), (Xte, yte), **args)
