@@ -69,6 +69,15 @@ def test_range_test_with_default_optimizer_restores_a_fresh_model(digits):
     assert net.training
 
 
+def test_range_test_leaves_the_random_generator_as_found(digits):
+    net = models.mlp(64, [16], 10, dropout=0.5)          # dropout draws random numbers
+    torch.manual_seed(123)
+    expected = torch.rand(3)
+    torch.manual_seed(123)
+    lr_range_test(net, digits.train, num_steps=10)
+    assert torch.equal(torch.rand(3), expected)
+
+
 def test_range_test_curve_and_suggestion_are_sensible(digits):
     torch.manual_seed(0)
     net = models.mlp(64, [64], 10)

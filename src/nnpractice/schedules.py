@@ -102,8 +102,9 @@ def lr_range_test(model: nn.Module, train, *, optimizer: torch.optim.Optimizer |
 
     Records the training loss of each batch and stops early when the smoothed
     loss exceeds ``diverge_factor`` times its best value. Afterwards the model
-    (parameters, buffers, gradients, train/eval mode) and the optimizer (state
-    and hyperparameters) are **exactly as they were**: the test only looks.
+    (parameters, buffers, gradients, train/eval mode), the optimizer (state
+    and hyperparameters) and PyTorch's random generator are **exactly as they
+    were**: the test only looks.
 
     ``optimizer``: any ``torch.optim`` optimizer over ``model``'s parameters (its
     ``lr`` is overwritten during the test, then restored); default: SGD with
@@ -137,6 +138,8 @@ def lr_range_test(model: nn.Module, train, *, optimizer: torch.optim.Optimizer |
     saved_model = _clone(model.state_dict())
     saved_grads = [None if p.grad is None else p.grad.detach().clone() for p in params]
     saved_mode = {name: m.training for name, m in model.named_modules()}
+    saved_rng = torch.get_rng_state()   # dropout draws from it: the test leaves it as found too
+    saved_cuda_rng = torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None
     own_optimizer = optimizer is None
     if own_optimizer:
         optimizer = torch.optim.SGD(params, lr=start_lr, momentum=0.9)
@@ -177,6 +180,9 @@ def lr_range_test(model: nn.Module, train, *, optimizer: torch.optim.Optimizer |
             m.training = saved_mode[name]
         if not own_optimizer:
             optimizer.load_state_dict(saved_optimizer)
+        torch.set_rng_state(saved_rng)
+        if saved_cuda_rng is not None:
+            torch.cuda.set_rng_state_all(saved_cuda_rng)
 
     smoothed = _smooth(losses, beta)
     usable = len(lrs) - 1 if stopped_early else len(lrs)   # the last point is the blow-up
