@@ -225,6 +225,9 @@ def grade_one(sub: Submission, course: Path, cell_timeout: float, total_timeout:
                 sub.messages[grade_id] = message
             if message.startswith("CellTimeoutError"):
                 notes.append(f"cell {number} ran past {cell_timeout:g} s and was interrupted")
+        timeouts = result.stdout.count("Timeout waiting for execute reply")
+        if timeouts and not any("interrupted" in n for n in notes):
+            notes.append(f"{timeouts} cell(s) ran past {cell_timeout:g} s and were interrupted")
         deleted = [g for g in sub.scores if g not in present]
         for grade_id in deleted:
             sub.messages[grade_id] = "this test cell was deleted from the submission: 0 points"

@@ -3,7 +3,7 @@
 The release is made for every chapter; the grading run uses chapter 01 (the quickest to
 execute) with 30 generated submissions: a correct one, an incorrect one, one that loops
 forever, one that raises, one that deletes a test cell, one that tampers with a test cell,
-one that monkeypatches the comparisons, one that is not a notebook, and 22 random mixes of
+one that monkeypatches the comparisons, one that is not a notebook, and 21 random mixes of
 right and wrong answers whose expected scores are computed here.
 """
 from __future__ import annotations
@@ -121,7 +121,7 @@ def _submissions(course_dir, out, seed=0):
         "cheats": (make({ex1: cheat + wrong[ex1][0]}), {**full, test_of[ex1]: 0}),
     }
     rng = random.Random(seed)
-    for k in range(22):
+    for k in range(21):
         right = {s: rng.random() < 0.6 for s in solutions}
         answers = {s: (solutions[s] if ok else rng.choice(wrong[s])) for s, ok in right.items()}
         cases[f"student{k:02d}"] = (make(answers), {test_of[s]: points[test_of[s]] * ok for s, ok in right.items()})
