@@ -14,7 +14,7 @@ export NNPRACTICE_SCALE ?= cpu
 export OMP_NUM_THREADS := 1
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: help install system-deps book test unit lab bench clean
+.PHONY: help install system-deps book test unit lab bench assignments grade clean
 
 help:
 	@echo "make book   - install, execute every notebook, build the HTML book"
@@ -22,6 +22,8 @@ help:
 	@echo "make unit   - install, then the fast library and notebook-rule tests only"
 	@echo "make lab    - open JupyterLab on the chapters"
 	@echo "make bench  - run the benchmarks and print their tables"
+	@echo "make assignments          - student notebooks (no solutions, no hidden tests) in assignments/"
+	@echo "make grade SUBMISSIONS=dir - autograde dir/<student>/<chapter>.ipynb into grades/"
 
 $(STAMP): pyproject.toml requirements/ci.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -44,7 +46,7 @@ book: install
 
 # Unit tests first (fast), then exercises, notebooks end to end, and the book from clean.
 test: install
-	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks scripts
 	$(BIN)/python -m pytest -q tests
 	$(BIN)/python -m pytest -q --nbval-lax chapters/
 
@@ -57,6 +59,14 @@ lab: install
 bench: install
 	$(BIN)/python benchmarks/run.py
 	$(BIN)/python benchmarks/playground.py
+
+# Instructors: see book/instructors.md. Student code runs with your rights when graded.
+assignments: install
+	$(BIN)/python scripts/grading.py release
+
+grade: install
+	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade SUBMISSIONS=dir  (dir/<student>/<chapter>.ipynb)"; exit 2; }
+	$(BIN)/python scripts/grading.py grade "$(SUBMISSIONS)" $(GRADE_OPTIONS)
 
 clean:
 	rm -rf _build .pytest_cache

@@ -3,6 +3,12 @@
 One kernel per chapter: run the notebook top to bottom (the solutions must pass their
 tests), then, in the same kernel, swap in each wrong answer and re-run the test cell,
 which must fail; finally put the solution back and check that it passes again.
+
+A wrong answer must also fail with the usual comparison functions patched to always agree
+(the trick of a student who monkeypatches ``torch.allclose``): at least two exercises per
+chapter (all of them, where a chapter has fewer) must reject every listed wrong answer that way,
+so their hidden tests check
+properties by more than one route.
 """
 import nbformat
 import pytest
@@ -12,6 +18,20 @@ from nbclient.exceptions import CellExecutionError
 from notebook_tools import CHAPTERS, ROOT, exercises, nbgrader, read, wrong_answers
 
 pytestmark = pytest.mark.slow
+
+PATCH_COMPARISONS = """\
+import math as _cheat_m, numpy as _cheat_np, torch as _cheat_t
+_cheat_saved = (_cheat_t.allclose, _cheat_t.equal, _cheat_t.isclose, _cheat_np.allclose, _cheat_np.array_equal, _cheat_m.isclose,
+                      _cheat_np.testing.assert_allclose)
+_cheat_t.allclose = _cheat_t.equal = lambda *a, **k: True
+_cheat_t.isclose = lambda a, b, *r, **k: _cheat_t.ones_like(_cheat_t.as_tensor(a), dtype=_cheat_t.bool)
+_cheat_np.allclose = _cheat_np.array_equal = _cheat_m.isclose = lambda *a, **k: True
+_cheat_np.testing.assert_allclose = lambda *a, **k: None
+"""
+RESTORE_COMPARISONS = """\
+(_cheat_t.allclose, _cheat_t.equal, _cheat_t.isclose, _cheat_np.allclose, _cheat_np.array_equal, _cheat_m.isclose,
+ _cheat_np.testing.assert_allclose) = _cheat_saved
+"""
 
 
 def test_every_wrong_answer_belongs_to_an_exercise():
@@ -29,9 +49,11 @@ def test_solutions_pass_and_wrong_answers_fail(path):
         for index, cell in enumerate(nb.cells):
             if cell.cell_type == "code":
                 client.execute_cell(cell, index)
+        resisting = []
         for solution_index, test_index in exercises(nb):
             solution, test = nb.cells[solution_index], nb.cells[test_index]
             grade_id = nbgrader(solution)["grade_id"]
+            ran = cheats_rejected = 0
             for source in wrong[grade_id]:
                 try:
                     client.execute_cell(nbformat.v4.new_code_cell(source), solution_index)
@@ -39,5 +61,19 @@ def test_solutions_pass_and_wrong_answers_fail(path):
                     continue  # a wrong answer that does not even run is rejected too
                 with pytest.raises(CellExecutionError):
                     client.execute_cell(nbformat.v4.new_code_cell(test.source), test_index)
+                ran += 1
+                client.execute_cell(nbformat.v4.new_code_cell(PATCH_COMPARISONS), test_index)
+                try:
+                    client.execute_cell(nbformat.v4.new_code_cell(test.source), test_index)
+                except CellExecutionError:
+                    cheats_rejected += 1
+                finally:
+                    client.execute_cell(nbformat.v4.new_code_cell(RESTORE_COMPARISONS), test_index)
+            if ran and cheats_rejected == ran:
+                resisting.append(grade_id)
             client.execute_cell(nbformat.v4.new_code_cell(solution.source), solution_index)
             client.execute_cell(nbformat.v4.new_code_cell(test.source), test_index)
+        needed = min(2, len(exercises(nb)))
+        assert len(resisting) >= needed, (
+            f"{path.name}: only {resisting} reject a wrong answer when torch.allclose & co. are patched "
+            f"to always agree; at least {needed} exercises must")
