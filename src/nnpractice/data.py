@@ -432,3 +432,37 @@ class Standardizer:
         """Undo :meth:`transform` (e.g. turn a standardized prediction back into original units)."""
         self._ready("Z", Z)
         return Z * self.std.to(Z.device, Z.dtype) + self.mean.to(Z.device, Z.dtype)
+
+
+# --------------------------------------------------------------------------- #
+# Sample photos (scikit-image's bundled images)
+# --------------------------------------------------------------------------- #
+
+SAMPLE_PHOTOS = ("astronaut", "chelsea", "coffee", "rocket", "immunohistochemistry")
+
+
+def load_sample_photos(names=("astronaut", "chelsea", "coffee", "rocket"), *, size: int = 128) -> torch.Tensor:
+    """Colour photos bundled with scikit-image as float32 ``[N, 3, size, size]`` in [0, 1].
+
+    Each photo is cropped to its central square and resized (with antialiasing).
+    ``names`` are taken from ``SAMPLE_PHOTOS``; no download is needed.
+    """
+    names = [names] if isinstance(names, str) else list(names)
+    if not names:
+        raise ValueError("names is empty: expected at least one of " + ", ".join(SAMPLE_PHOTOS) + ".")
+    for name in names:
+        check_choice("names", name, SAMPLE_PHOTOS)
+    check_positive("size", size, integer=True)
+    import skimage.data
+
+    photos = []
+    for name in names:
+        image = torch.from_numpy(np.ascontiguousarray(getattr(skimage.data, name)())).float().div_(255.0)
+        h, w = image.shape[:2]
+        side = min(h, w)
+        top, left = (h - side) // 2, (w - side) // 2
+        image = image[top:top + side, left:left + side].permute(2, 0, 1)[None]
+        image = torch.nn.functional.interpolate(image, size=(size, size), mode="bilinear",
+                                                antialias=True, align_corners=False)
+        photos.append(image.clamp_(0.0, 1.0)[0])
+    return torch.stack(photos)

@@ -55,3 +55,153 @@ def mlp(in_features: int, hidden: Sequence[int], out_features: int, *,
 def count_parameters(model: nn.Module, *, trainable_only: bool = True) -> int:
     """The number of (trainable) scalar parameters in ``model``."""
     return sum(p.numel() for p in model.parameters() if p.requires_grad or not trainable_only)
+
+
+# --------------------------------------------------------------------------- #
+# Convolutional networks (chapter 09)
+# --------------------------------------------------------------------------- #
+
+POOLS = {"max": nn.MaxPool2d, "avg": nn.AvgPool2d}
+
+
+def conv_output_size(size: int, kernel_size: int, stride: int = 1, padding: int = 0, dilation: int = 1) -> int:
+    """Output length along one axis of a convolution or pooling layer (Dumoulin & Visin, 2016).
+
+    ``floor((size + 2 * padding - dilation * (kernel_size - 1) - 1) / stride) + 1``
+
+    >>> conv_output_size(28, 3, padding=1), conv_output_size(28, 5, stride=2), conv_output_size(28, 2, 2)
+    (28, 12, 14)
+    """
+    for name, value in (("size", size), ("kernel_size", kernel_size), ("stride", stride), ("dilation", dilation)):
+        check_positive(name, value, integer=True)
+    if isinstance(padding, bool) or not isinstance(padding, int) or padding < 0:
+        raise ValueError(f"padding={padding!r} is not allowed: expected an integer >= 0.")
+    out = (size + 2 * padding - dilation * (kernel_size - 1) - 1) // stride + 1
+    if out < 1:
+        raise ValueError(f"kernel_size={kernel_size!r} is not allowed here: it is larger than the padded input "
+                         f"({size} + 2*{padding}); expected at most {size + 2 * padding}.")
+    return out
+
+
+def cnn(in_channels: int = 1, num_classes: int = 10, *, channels: Sequence[int] = (16, 32),
+        kernel_size: int = 3, stride: int = 1, padding: int | str = "same", pool: str | None = "max",
+        pool_size: int = 2, image_size: int = 28, hidden: Sequence[int] = (), activation: str = "relu",
+        batch_norm: bool = False, global_pool: bool = False, dropout: float = 0.0) -> nn.Sequential:
+    """A small convnet: per entry of ``channels``, ``Conv2d → [BatchNorm] → activation → [pool]``.
+
+    ``padding`` is an integer or ``"same"`` (``kernel_size // 2``, odd kernels keep the size
+    at stride 1). ``pool`` is ``"max"``, ``"avg"`` or ``None`` (no pooling), with a
+    ``pool_size × pool_size`` window and stride ``pool_size``. The head flattens the
+    last feature maps (of a square ``image_size`` input; the size is computed with
+    :func:`conv_output_size`) into ``hidden`` dense layers and the output layer, or with
+    ``global_pool`` averages each map to one number first.
+
+    >>> net = cnn(1, 10, channels=(8, 16), kernel_size=3, pool="max", pool_size=2, image_size=28)
+    >>> count_parameters(net)
+    9098
+    """
+    check_positive("in_channels", in_channels, integer=True)
+    check_positive("num_classes", num_classes, integer=True)
+    channels = list(channels)
+    if not channels:
+        raise ValueError("channels=[] is not allowed: expected at least one convolutional layer.")
+    for i, c in enumerate(channels):
+        check_positive(f"channels[{i}]", c, integer=True)
+    check_positive("kernel_size", kernel_size, integer=True)
+    check_positive("stride", stride, integer=True)
+    if padding == "same":
+        padding = kernel_size // 2
+    elif isinstance(padding, bool) or not isinstance(padding, int) or padding < 0:
+        raise ValueError(f"padding={padding!r} is not allowed: expected an integer >= 0 or 'same'.")
+    if pool is not None:
+        check_choice("pool", pool, POOLS)
+        check_positive("pool_size", pool_size, integer=True)
+    check_positive("image_size", image_size, integer=True)
+    check_choice("activation", activation, ACTIVATIONS)
+    check_range("dropout", dropout, 0.0, 1.0, high_inclusive=False)
+    layers: list[nn.Module] = []
+    size, c_in = image_size, in_channels
+    for c_out in channels:
+        layers.append(nn.Conv2d(c_in, c_out, kernel_size, stride=stride, padding=padding))
+        size = conv_output_size(size, kernel_size, stride, padding)
+        if batch_norm:
+            layers.append(nn.BatchNorm2d(c_out))
+        layers.append(ACTIVATIONS[activation]())
+        if pool is not None:
+            if pool_size > size:
+                raise ValueError(f"pool_size={pool_size!r} is not allowed here: the feature maps are only "
+                                 f"{size}x{size}; use a smaller pool_size, fewer layers or pool=None.")
+            layers.append(POOLS[pool](pool_size))
+            size = conv_output_size(size, pool_size, pool_size)
+        c_in = c_out
+    if global_pool:
+        layers += [nn.AdaptiveAvgPool2d(1), nn.Flatten()]
+        width = c_in
+    else:
+        layers.append(nn.Flatten())
+        width = c_in * size * size
+    for h in hidden:
+        check_positive("hidden", h, integer=True)
+        layers += [nn.Linear(width, h), ACTIVATIONS[activation]()]
+        if dropout > 0:
+            layers.append(nn.Dropout(dropout))
+        width = h
+    layers.append(nn.Linear(width, num_classes))
+    return nn.Sequential(*layers)
+
+
+class ResidualBlock(nn.Module):
+    """``relu(F(x) + shortcut(x))`` with ``F = conv-BN-relu-conv-BN`` (He et al., 2016).
+
+    The shortcut is the identity, or a 1×1 convolution when the stride or the
+    number of channels changes.
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, stride: int = 1):
+        super().__init__()
+        check_positive("in_channels", in_channels, integer=True)
+        check_positive("out_channels", out_channels, integer=True)
+        check_positive("stride", stride, integer=True)
+        self.body = nn.Sequential(
+            nn.Conv2d(in_channels, out_channels, 3, stride=stride, padding=1, bias=False),
+            nn.BatchNorm2d(out_channels), nn.ReLU(),
+            nn.Conv2d(out_channels, out_channels, 3, padding=1, bias=False),
+            nn.BatchNorm2d(out_channels),
+        )
+        if stride != 1 or in_channels != out_channels:
+            self.shortcut = nn.Sequential(nn.Conv2d(in_channels, out_channels, 1, stride=stride, bias=False),
+                                          nn.BatchNorm2d(out_channels))
+        else:
+            self.shortcut = nn.Identity()
+        self.act = nn.ReLU()
+
+    def forward(self, x):
+        return self.act(self.body(x) + self.shortcut(x))
+
+
+def tiny_resnet(in_channels: int = 1, num_classes: int = 10, *, channels: Sequence[int] = (16, 32, 64),
+                blocks_per_stage: int = 1) -> nn.Sequential:
+    """A small ResNet: a 3×3 stem, one stage of residual blocks per entry of ``channels``
+    (stride 2 from the second stage on), global average pooling and a linear layer.
+
+    >>> count_parameters(tiny_resnet(1, 10, channels=(8, 16)))
+    5122
+    """
+    check_positive("in_channels", in_channels, integer=True)
+    check_positive("num_classes", num_classes, integer=True)
+    check_positive("blocks_per_stage", blocks_per_stage, integer=True)
+    channels = list(channels)
+    if not channels:
+        raise ValueError("channels=[] is not allowed: expected at least one stage.")
+    for i, c in enumerate(channels):
+        check_positive(f"channels[{i}]", c, integer=True)
+    layers: list[nn.Module] = [nn.Conv2d(in_channels, channels[0], 3, padding=1, bias=False),
+                               nn.BatchNorm2d(channels[0]), nn.ReLU()]
+    c_in = channels[0]
+    for stage, c_out in enumerate(channels):
+        for block in range(blocks_per_stage):
+            stride = 2 if stage > 0 and block == 0 else 1
+            layers.append(ResidualBlock(c_in, c_out, stride))
+            c_in = c_out
+    layers += [nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(c_in, num_classes)]
+    return nn.Sequential(*layers)

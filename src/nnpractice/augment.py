@@ -1,0 +1,473 @@
+"""Batch-level data augmentation that runs where the batch lives (CPU or GPU).
+
+Every image operation takes a batch ``x`` of shape ``[N, C, H, W]`` and returns a
+new batch of the same shape, dtype and device. Randomness comes from a
+``torch.Generator`` passed as ``generator=`` (see :func:`make_generator`), so a
+run repeats exactly; one random draw per image, never a Python loop over images.
+
+Mixup and cutmix share one mechanism, :func:`mix`: each image is blended with a
+partner image from the same batch through a *mask* (a constant ``λ`` for mixup,
+a rectangle for cutmix), and its label becomes the mask's mean ``λ`` of its own
+class plus ``1 - λ`` of the partner's. Targets are then class *probabilities*,
+which :func:`soft_cross_entropy` takes, as it takes label-smoothed targets.
+
+>>> import torch
+>>> from nnpractice import augment
+>>> g = augment.make_generator(0)
+>>> x = torch.rand(8, 3, 32, 32)
+>>> augment.random_flip(x, p=0.5, generator=g).shape
+torch.Size([8, 3, 32, 32])
+>>> mixed = augment.mixup(x, torch.arange(8) % 4, num_classes=4, alpha=0.4, generator=g)
+>>> bool(torch.allclose(mixed.targets.sum(1), torch.ones(8)))
+True
+"""
+from __future__ import annotations
+
+import math
+from typing import Callable, NamedTuple
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from ._validation import check_choice, check_positive, check_range
+from .data import BatchIterator
+
+__all__ = [
+    "make_generator", "random_flip", "flip", "random_crop", "random_affine", "cutout",
+    "gaussian_noise", "color_jitter", "Mixed", "mix", "mixup", "cutmix", "one_hot",
+    "label_smoothing", "soft_cross_entropy", "accuracy", "Compose", "AugmentedBatches",
+]
+
+
+# --------------------------------------------------------------------------- #
+# Helpers
+# --------------------------------------------------------------------------- #
+
+def make_generator(seed: int = 0, device="cpu") -> torch.Generator:
+    """A seeded ``torch.Generator`` on ``device`` (use the batch's device on a GPU)."""
+    g = torch.Generator(device=device)
+    g.manual_seed(int(seed))
+    return g
+
+
+def _check_images(x) -> None:
+    if not isinstance(x, torch.Tensor):
+        raise ValueError(f"x is a {type(x).__name__}: expected a torch.Tensor of shape [N, C, H, W].")
+    if x.ndim != 4:
+        raise ValueError(f"x has shape {tuple(x.shape)}: expected 4 dimensions [N, C, H, W].")
+    if not x.is_floating_point():
+        raise ValueError(f"x has dtype {x.dtype}: expected a floating-point tensor.")
+
+
+def _check_generator(generator) -> torch.Generator | None:
+    if generator is not None and not isinstance(generator, torch.Generator):
+        raise ValueError(f"generator is a {type(generator).__name__}: expected a torch.Generator or None.")
+    return generator
+
+
+def _rand(shape, generator, like: torch.Tensor) -> torch.Tensor:
+    """Uniform [0, 1) numbers drawn with ``generator`` (on its device), returned on ``like``'s device."""
+    dev = generator.device if generator is not None else like.device
+    return torch.rand(shape, generator=generator, device=dev).to(like.device)
+
+
+def _randn(shape, generator, like: torch.Tensor) -> torch.Tensor:
+    dev = generator.device if generator is not None else like.device
+    return torch.randn(shape, generator=generator, device=dev, dtype=like.dtype).to(like.device)
+
+
+def _randint(high: int, shape, generator, like: torch.Tensor) -> torch.Tensor:
+    """Integers in ``[0, high)``; ``high`` may be 1 (always 0)."""
+    return (_rand(shape, generator, like) * high).long().clamp_(max=high - 1)
+
+
+def _chosen(n: int, p: float, generator, like: torch.Tensor) -> torch.Tensor:
+    """A boolean mask saying which of ``n`` images an operation with probability ``p`` touches."""
+    return _rand((n,), generator, like) < p
+
+
+def _pair(name: str, value, *, low: float = 0.0) -> tuple[float, float]:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value), float(value)
+    if not (isinstance(value, (tuple, list)) and len(value) == 2):
+        raise ValueError(f"{name}={value!r} is not allowed: expected a number or a pair (low, high).")
+    lo, hi = value
+    check_range(f"{name}[0]", lo, low, math.inf)
+    check_range(f"{name}[1]", hi, low, math.inf)
+    if lo > hi:
+        raise ValueError(f"{name}={value!r} is not allowed: expected low <= high.")
+    return float(lo), float(hi)
+
+
+# --------------------------------------------------------------------------- #
+# Geometric operations
+# --------------------------------------------------------------------------- #
+
+def flip(x: torch.Tensor, direction: str = "horizontal") -> torch.Tensor:
+    """Mirror every image left–right (``"horizontal"``) or top–bottom (``"vertical"``)."""
+    _check_images(x)
+    check_choice("direction", direction, ("horizontal", "vertical"))
+    return x.flip(-1 if direction == "horizontal" else -2)
+
+
+def random_flip(x: torch.Tensor, p: float = 0.5, *, direction: str = "horizontal",
+                generator: torch.Generator | None = None) -> torch.Tensor:
+    """Mirror each image with probability ``p`` (``direction`` as in :func:`flip`)."""
+    _check_images(x)
+    check_range("p", p, 0.0, 1.0)
+    check_choice("direction", direction, ("horizontal", "vertical"))
+    _check_generator(generator)
+    chosen = _chosen(len(x), p, generator, x).view(-1, 1, 1, 1)
+    return torch.where(chosen, flip(x, direction), x)
+
+
+def random_crop(x: torch.Tensor, padding: int = 4, *, padding_mode: str = "zeros",
+                generator: torch.Generator | None = None) -> torch.Tensor:
+    """Pad by ``padding`` pixels on every side, then cut a random ``H×W`` window per image.
+
+    This is a random translation by up to ``padding`` pixels in each direction;
+    the uncovered border is zeros (``"zeros"``), a mirror image (``"reflect"``) or
+    the edge pixels repeated (``"replicate"``).
+    """
+    _check_images(x)
+    if isinstance(padding, bool) or not isinstance(padding, int) or padding < 0:
+        raise ValueError(f"padding={padding!r} is not allowed: expected an integer >= 0.")
+    check_choice("padding_mode", padding_mode, ("zeros", "reflect", "replicate"))
+    _check_generator(generator)
+    if padding == 0:
+        return x.clone()
+    n, c, h, w = x.shape
+    mode = "constant" if padding_mode == "zeros" else padding_mode
+    if mode == "reflect" and padding >= min(h, w):
+        raise ValueError(f"padding={padding!r} is not allowed with padding_mode='reflect': "
+                         f"expected less than the image size {min(h, w)}.")
+    padded = F.pad(x, (padding,) * 4, mode=mode)
+    dy = _randint(2 * padding + 1, (n,), generator, x)
+    dx = _randint(2 * padding + 1, (n,), generator, x)
+    rows = (dy[:, None] + torch.arange(h, device=x.device))[:, None, :, None]  # [N, 1, H, 1]
+    cols = (dx[:, None] + torch.arange(w, device=x.device))[:, None, None, :]  # [N, 1, 1, W]
+    batch = torch.arange(n, device=x.device)[:, None, None, None]
+    chans = torch.arange(c, device=x.device)[None, :, None, None]
+    return padded[batch, chans, rows, cols]
+
+
+def random_affine(x: torch.Tensor, *, degrees: float = 0.0, scale=(1.0, 1.0), translate: float = 0.0,
+                  p: float = 1.0, padding_mode: str = "zeros",
+                  generator: torch.Generator | None = None) -> torch.Tensor:
+    """Rotate by up to ``±degrees``, zoom by a factor drawn from ``scale``, shift by up to ``translate``.
+
+    ``translate`` is a fraction of the image size. One affine matrix per image is
+    applied with ``affine_grid`` + ``grid_sample`` (bilinear), so it runs on the GPU
+    as one kernel. A zoom factor above 1 enlarges the content.
+    """
+    _check_images(x)
+    check_range("degrees", degrees, 0.0, 180.0)
+    lo, hi = _pair("scale", scale)
+    if lo <= 0:
+        raise ValueError(f"scale={scale!r} is not allowed: expected factors > 0.")
+    check_range("translate", translate, 0.0, 1.0)
+    check_range("p", p, 0.0, 1.0)
+    check_choice("padding_mode", padding_mode, ("zeros", "border", "reflection"))
+    _check_generator(generator)
+    n = len(x)
+    u = _rand((n, 4), generator, x)
+    chosen = _chosen(n, p, generator, x)
+    angle = torch.deg2rad((2 * u[:, 0] - 1) * degrees)
+    zoom = lo + (hi - lo) * u[:, 1]
+    shift = (2 * u[:, 2:] - 1) * translate * 2  # grid coordinates run from -1 to 1
+    angle = torch.where(chosen, angle, torch.zeros_like(angle))
+    zoom = torch.where(chosen, zoom, torch.ones_like(zoom))
+    shift = torch.where(chosen[:, None], shift, torch.zeros_like(shift))
+    # grid_sample maps output coordinates to input coordinates: the inverse transform.
+    cos, sin = torch.cos(angle) / zoom, torch.sin(angle) / zoom
+    theta = torch.stack([torch.stack([cos, -sin, shift[:, 0]], 1),
+                         torch.stack([sin, cos, shift[:, 1]], 1)], 1).to(x.dtype)
+    grid = F.affine_grid(theta, list(x.shape), align_corners=False)
+    return F.grid_sample(x, grid, mode="bilinear", padding_mode=padding_mode, align_corners=False)
+
+
+# --------------------------------------------------------------------------- #
+# Erasing, noise and colour
+# --------------------------------------------------------------------------- #
+
+def cutout(x: torch.Tensor, size: int = 8, *, p: float = 1.0, value: float = 0.0,
+           generator: torch.Generator | None = None) -> torch.Tensor:
+    """Set one ``size × size`` square per chosen image to ``value`` (DeVries & Taylor, 2017).
+
+    The square lies wholly inside the image, so exactly ``size**2`` pixels per
+    channel are erased in each chosen image (with probability ``p``).
+    """
+    _check_images(x)
+    n, _, h, w = x.shape
+    if isinstance(size, bool) or not isinstance(size, int) or not 0 <= size <= min(h, w):
+        raise ValueError(f"size={size!r} is not allowed: expected an integer from 0 to {min(h, w)} (the image size).")
+    check_range("p", p, 0.0, 1.0)
+    _check_generator(generator)
+    top = _randint(h - size + 1, (n,), generator, x)
+    left = _randint(w - size + 1, (n,), generator, x)
+    chosen = _chosen(n, p, generator, x)
+    box = _box_mask(top, left, size, size, h, w) & chosen.view(-1, 1, 1, 1)
+    return x.masked_fill(box, value)
+
+
+def _box_mask(top, left, box_h, box_w, h: int, w: int) -> torch.Tensor:
+    """Boolean ``[N, 1, H, W]`` masks, true inside each image's rectangle."""
+    dev = top.device
+    box_h = torch.as_tensor(box_h, device=dev).reshape(-1, 1)
+    box_w = torch.as_tensor(box_w, device=dev).reshape(-1, 1)
+    rows = torch.arange(h, device=dev)[None, :]
+    cols = torch.arange(w, device=dev)[None, :]
+    in_rows = (rows >= top[:, None]) & (rows < top[:, None] + box_h)
+    in_cols = (cols >= left[:, None]) & (cols < left[:, None] + box_w)
+    return (in_rows[:, :, None] & in_cols[:, None, :])[:, None]
+
+
+def gaussian_noise(x: torch.Tensor, std: float = 0.1, *, p: float = 1.0, clip: tuple | None = (0.0, 1.0),
+                   generator: torch.Generator | None = None) -> torch.Tensor:
+    """Add noise with standard deviation ``std`` to each chosen image; clip to ``clip`` (``None``: no clip)."""
+    _check_images(x)
+    check_range("std", std, 0.0, math.inf, high_inclusive=False)
+    check_range("p", p, 0.0, 1.0)
+    _check_generator(generator)
+    chosen = _chosen(len(x), p, generator, x).view(-1, 1, 1, 1).to(x.dtype)
+    out = x + std * chosen * _randn(x.shape, generator, x)
+    return out.clamp(*clip) if clip is not None else out
+
+
+def _gray(x: torch.Tensor) -> torch.Tensor:
+    """Luma (ITU-R BT.601 weights) of RGB images, keeping a channel axis of 1."""
+    weights = torch.tensor([0.299, 0.587, 0.114], device=x.device, dtype=x.dtype).view(1, 3, 1, 1)
+    return (x * weights).sum(1, keepdim=True)
+
+
+def color_jitter(x: torch.Tensor, *, brightness: float = 0.0, contrast: float = 0.0, saturation: float = 0.0,
+                 p: float = 1.0, generator: torch.Generator | None = None) -> torch.Tensor:
+    """Scale brightness, contrast and saturation by random factors in ``[1 - s, 1 + s]``.
+
+    Brightness multiplies the pixels; contrast blends each image with its mean
+    gray level; saturation (RGB only) blends each pixel with its gray value.
+    Results are clipped to [0, 1]: images are expected in [0, 1].
+    """
+    _check_images(x)
+    for name, value in (("brightness", brightness), ("contrast", contrast), ("saturation", saturation)):
+        check_range(name, value, 0.0, 1.0)
+    check_range("p", p, 0.0, 1.0)
+    if saturation > 0 and x.shape[1] != 3:
+        raise ValueError(f"saturation={saturation!r} is not allowed for {x.shape[1]}-channel images: "
+                         "expected 0 unless the images are RGB (3 channels).")
+    _check_generator(generator)
+    n = len(x)
+    u = _rand((n, 3), generator, x).to(x.dtype)
+    chosen = _chosen(n, p, generator, x).view(-1, 1, 1, 1)
+    factors = [1 + s * (2 * u[:, i] - 1) for i, s in enumerate((brightness, contrast, saturation))]
+    out = x * factors[0].view(-1, 1, 1, 1)
+    gray = _gray(out) if x.shape[1] == 3 else out
+    mean = gray.mean(dim=(1, 2, 3), keepdim=True)
+    out = mean + factors[1].view(-1, 1, 1, 1) * (out - mean)
+    if x.shape[1] == 3:
+        gray = _gray(out)
+        out = gray + factors[2].view(-1, 1, 1, 1) * (out - gray)
+    return torch.where(chosen, out.clamp(0.0, 1.0), x)
+
+
+# --------------------------------------------------------------------------- #
+# Mixing images and labels: one mechanism for mixup and cutmix
+# --------------------------------------------------------------------------- #
+
+def one_hot(y: torch.Tensor, num_classes: int, dtype=torch.float32) -> torch.Tensor:
+    """Integer labels ``[N]`` as one-hot rows ``[N, num_classes]``."""
+    check_positive("num_classes", num_classes, integer=True)
+    if not isinstance(y, torch.Tensor) or y.ndim != 1 or y.is_floating_point():
+        raise ValueError("y must be a 1-D tensor of integer class labels.")
+    if len(y) and (int(y.min()) < 0 or int(y.max()) >= num_classes):
+        raise ValueError(f"y holds labels outside 0..{num_classes - 1}: expected labels below num_classes={num_classes}.")
+    return F.one_hot(y, num_classes).to(dtype)
+
+
+def _as_probabilities(y: torch.Tensor, num_classes: int, dtype) -> torch.Tensor:
+    if y.is_floating_point():
+        if y.ndim != 2 or y.shape[1] != num_classes:
+            raise ValueError(f"y has shape {tuple(y.shape)}: expected labels [N] or probabilities [N, {num_classes}].")
+        return y.to(dtype)
+    return one_hot(y, num_classes, dtype)
+
+
+class Mixed(NamedTuple):
+    """What :func:`mix` returns.
+
+    ``inputs``: the mixed images; ``targets``: class probabilities ``[N, C]``;
+    ``weight``: the share ``λ`` of each image's own content (and label); ``partner``:
+    the index of the image each one was mixed with.
+    """
+
+    inputs: torch.Tensor
+    targets: torch.Tensor
+    weight: torch.Tensor
+    partner: torch.Tensor
+
+
+def mix(x: torch.Tensor, y: torch.Tensor, mask: torch.Tensor, *, num_classes: int,
+        partner: torch.Tensor | None = None, generator: torch.Generator | None = None) -> Mixed:
+    """Blend each image with a partner through ``mask``, and its label by the mask's mean.
+
+    ``mask`` (broadcastable to ``x``, values in [0, 1], one per image:
+    ``[N, 1, 1, 1]`` or ``[N, 1, H, W]``) is the share of each image's own
+    pixels: ``inputs = mask * x + (1 - mask) * x[partner]``. The label weight
+    ``λ`` is the mean of the mask over the image, so the targets are
+    ``λ · onehot(y) + (1 - λ) · onehot(y[partner])``. ``partner`` defaults to a
+    random permutation of the batch.
+    """
+    if x.ndim < 2:
+        raise ValueError(f"x has shape {tuple(x.shape)}: expected a batch [N, ...].")
+    n = len(x)
+    if len(y) != n:
+        raise ValueError(f"x has {n} samples but y has {len(y)}: they must have the same number of rows.")
+    _check_generator(generator)
+    if partner is None:
+        dev = generator.device if generator is not None else x.device
+        partner = torch.randperm(n, generator=generator, device=dev).to(x.device)
+    mask = mask.to(device=x.device, dtype=x.dtype)
+    if mask.ndim != x.ndim or mask.shape[0] != n:
+        raise ValueError(f"mask has shape {tuple(mask.shape)}: expected one mask per image, "
+                         f"broadcastable to {tuple(x.shape)}.")
+    if float(mask.min()) < 0 or float(mask.max()) > 1:
+        raise ValueError("mask holds values outside [0, 1]: expected weights from 0 to 1.")
+    inputs = mask * x + (1 - mask) * x[partner]
+    weight = mask.expand_as(x).reshape(n, -1).mean(1)
+    probs = _as_probabilities(y, num_classes, x.dtype)
+    targets = weight[:, None] * probs + (1 - weight[:, None]) * probs[partner]
+    return Mixed(inputs, targets, weight, partner)
+
+
+def _beta(alpha: float, n: int, generator, like) -> torch.Tensor:
+    """``n`` draws from Beta(alpha, alpha), reproducible from ``generator``.
+
+    PyTorch's Beta sampler takes no generator, so one integer drawn from it seeds NumPy's.
+    """
+    dev = generator.device if generator is not None else like.device
+    seed = int(torch.randint(0, 2**62, (1,), generator=generator, device=dev))
+    lam = np.random.default_rng(seed).beta(alpha, alpha, size=n)
+    return torch.as_tensor(lam, dtype=like.dtype).to(like.device)
+
+
+def mixup(x: torch.Tensor, y: torch.Tensor, *, num_classes: int, alpha: float = 0.2,
+          generator: torch.Generator | None = None) -> Mixed:
+    """Mixup (Zhang et al., 2018): a convex combination of two images and of their labels.
+
+    ``λ ~ Beta(alpha, alpha)`` per image; the mask of :func:`mix` is the constant ``λ``.
+    """
+    check_positive("alpha", alpha)
+    _check_generator(generator)
+    lam = _beta(alpha, len(x), generator, x)
+    return mix(x, y, lam.view(-1, *([1] * (x.ndim - 1))), num_classes=num_classes, generator=generator)
+
+
+def cutmix(x: torch.Tensor, y: torch.Tensor, *, num_classes: int, alpha: float = 1.0,
+           generator: torch.Generator | None = None) -> Mixed:
+    """CutMix (Yun et al., 2019): paste a rectangle from a partner image; labels mix by area.
+
+    The pasted box covers about ``1 - λ`` of the image (``λ ~ Beta(alpha, alpha)``),
+    rounded to whole pixels; the label weight is the exact share of pixels kept,
+    because :func:`mix` takes it from the mask.
+    """
+    _check_images(x)
+    check_positive("alpha", alpha)
+    _check_generator(generator)
+    n, _, h, w = x.shape
+    lam = _beta(alpha, n, generator, x)
+    cut = torch.sqrt(1 - lam)
+    box_h = (cut * h).round().long()
+    box_w = (cut * w).round().long()
+    top = (_rand((n,), generator, x) * (h - box_h + 1)).long().clamp(max=h - 1)
+    left = (_rand((n,), generator, x) * (w - box_w + 1)).long().clamp(max=w - 1)
+    keep = ~_box_mask(top, left, box_h, box_w, h, w)
+    return mix(x, y, keep.to(x.dtype), num_classes=num_classes, generator=generator)
+
+
+def label_smoothing(y: torch.Tensor, num_classes: int, smoothing: float = 0.1) -> torch.Tensor:
+    """Targets ``(1 - smoothing) · onehot(y) + smoothing / num_classes`` (Szegedy et al., 2016)."""
+    check_range("smoothing", smoothing, 0.0, 1.0)
+    probs = _as_probabilities(y, num_classes, torch.float32)
+    return (1 - smoothing) * probs + smoothing / num_classes
+
+
+def soft_cross_entropy(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Mean cross-entropy for class labels ``[N]`` or class probabilities ``[N, C]``.
+
+    With probabilities it is ``-Σ_c t_c log softmax(z)_c``, averaged over the batch,
+    the loss to use with :func:`mixup`, :func:`cutmix` and :func:`label_smoothing`.
+    """
+    if not target.is_floating_point():
+        return F.cross_entropy(logits, target)
+    if target.shape != logits.shape:
+        raise ValueError(f"target has shape {tuple(target.shape)}: expected labels [N] or "
+                         f"probabilities of the logits' shape {tuple(logits.shape)}.")
+    return -(target * F.log_softmax(logits, dim=1)).sum(1).mean()
+
+
+def accuracy(output: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Correct predictions (a sum, as :func:`nnpractice.training.fit` wants); soft targets count their argmax."""
+    if target.is_floating_point() and target.ndim == 2:
+        target = target.argmax(1)
+    return (output.argmax(1) == target).sum()
+
+
+# --------------------------------------------------------------------------- #
+# Pipelines
+# --------------------------------------------------------------------------- #
+
+class Compose:
+    """Apply image operations in order, sharing one seeded generator.
+
+    Each op is a callable ``op(x, generator=g)``, usually a ``functools.partial``
+    of the functions above::
+
+        aug = Compose(partial(random_flip, p=0.5), partial(random_crop, padding=2), seed=0)
+        xb = aug(xb)
+
+    The generator is made on the first batch's device, so a GPU batch is augmented on the GPU.
+    """
+
+    def __init__(self, *ops: Callable, seed: int = 0):
+        for i, op in enumerate(ops):
+            if not callable(op):
+                raise ValueError(f"ops[{i}] is a {type(op).__name__}: expected a callable op(x, generator=...).")
+        self.ops = list(ops)
+        self.seed = seed
+        self.generator: torch.Generator | None = None
+
+    def __call__(self, x: torch.Tensor) -> torch.Tensor:
+        if self.generator is None or self.generator.device.type != x.device.type:
+            self.generator = make_generator(self.seed, x.device)
+        for op in self.ops:
+            x = op(x, generator=self.generator)
+        return x
+
+    def __len__(self) -> int:
+        return len(self.ops)
+
+
+class AugmentedBatches(BatchIterator):
+    """A :class:`~nnpractice.data.BatchIterator` that augments every training batch.
+
+    ``transform(x) -> x`` changes the images (e.g. a :class:`Compose`);
+    ``batch_transform(x, y) -> (x, y)`` may change both (mixup, cutmix, label
+    smoothing: the labels become probabilities, so train with
+    ``loss_fn=soft_cross_entropy`` and ``metrics={"accuracy": accuracy}``).
+    Pass it to :func:`nnpractice.training.fit` as the training data.
+    """
+
+    def __init__(self, X, y, *, transform: Callable | None = None,
+                 batch_transform: Callable | None = None, batch_size: int = 64, seed: int | None = 0):
+        super().__init__(X, y, batch_size=batch_size, shuffle=True, seed=seed)
+        self.transform = transform
+        self.batch_transform = batch_transform
+
+    def __iter__(self):
+        for xb, yb in super().__iter__():
+            if self.transform is not None:
+                xb = self.transform(xb)
+            if self.batch_transform is not None:
+                xb, yb = self.batch_transform(xb, yb)
+            yield xb, yb
