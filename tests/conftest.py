@@ -49,8 +49,12 @@ def built_book(tmp_path_factory):
     root = Path(__file__).resolve().parents[1]
     out = tmp_path_factory.mktemp("book")
     jupyter_book = Path(sys.executable).parent / "jupyter-book"
+    # A private matplotlib cache, built before the book: a font list left in ~/.cache/matplotlib by another
+    # matplotlib install makes every kernel log "findfont: ... not found" to stderr, which -W turns into errors.
+    env = dict(os.environ, MPLCONFIGDIR=str(tmp_path_factory.mktemp("mplconfig")))
+    subprocess.run([sys.executable, "-c", "import matplotlib.font_manager"], env=env, capture_output=True, check=True)
     result = subprocess.run([str(jupyter_book), "build", "-W", "-n", "--keep-going", "--path-output", str(out), str(root)],
-                            capture_output=True, text=True, timeout=1800)
+                            capture_output=True, text=True, timeout=1800, env=env)
     log = result.stdout + result.stderr
     assert result.returncode == 0, log[-6000:]
     yield out / "_build" / "html", log
