@@ -13,6 +13,9 @@ SYSTEM_PACKAGES := dataset-fashion-mnist chromium
 export NNPRACTICE_SCALE ?= cpu
 export OMP_NUM_THREADS := 1
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
+# matplotlib's font cache beside the venv: a cache written by another install (other font paths)
+# makes every kernel print findfont warnings to stderr, which the -W book build turns into errors.
+export MPLCONFIGDIR := $(CURDIR)/$(VENV)/matplotlib
 
 .PHONY: help install system-deps book test unit lab bench assignments grade clean
 
