@@ -50,7 +50,7 @@ book: install
 # Unit tests first (fast), then exercises, notebooks end to end, and the book from clean.
 test: install
 	$(BIN)/ruff check src tests benchmarks scripts
-	$(BIN)/python -m pytest -q tests
+	$(BIN)/python -m pytest -q --durations=25 tests
 	$(BIN)/python -m pytest -q --nbval-lax chapters/
 
 unit: install
