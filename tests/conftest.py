@@ -59,3 +59,21 @@ def built_book(tmp_path_factory):
     assert result.returncode == 0, log[-6000:]
     yield out / "_build" / "html", log
     shutil.rmtree(out, ignore_errors=True)
+
+
+CHROMIUM = Path(os.environ.get("NNPRACTICE_CHROMIUM", "/usr/bin/chromium"))
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """Debian's Chromium driven by Playwright (never a downloaded browser), shared by the browser tests."""
+    assert CHROMIUM.exists(), (f"{CHROMIUM} is missing: run `make system-deps` as root "
+                               "(or `sudo apt-get install chromium`)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield b
+        b.close()

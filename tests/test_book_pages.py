@@ -7,7 +7,6 @@ renders in one shot are saved as the top 1280x4000 plus the viewport at a few sc
 """
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 
@@ -18,9 +17,6 @@ from notebook_tools import ROOT
 
 pytestmark = pytest.mark.slow
 
-CHROMIUM = Path(os.environ.get("NNPRACTICE_CHROMIUM", "/usr/bin/chromium"))
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
 SHOTS = ROOT / "_build" / "screenshots" / "pages"
 WIDTH, TOP, FULL_PAGE_MAX = 1280, 4000, 15_000
 
@@ -46,16 +42,9 @@ PAGES = _toc_files()
 
 
 @pytest.fixture(scope="module")
-def browser():
-    assert CHROMIUM.exists(), (f"{CHROMIUM} is missing: run `make system-deps` as root "
-                               "(or `sudo apt-get install chromium`)")
-    from playwright.sync_api import sync_playwright
-
+def browser(chromium):
     SHOTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield b
-        b.close()
+    return chromium
 
 
 @pytest.fixture()

@@ -14,7 +14,6 @@ import socket
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pytest
 
@@ -22,9 +21,6 @@ from notebook_tools import ROOT
 
 pytestmark = pytest.mark.slow
 
-CHROMIUM = Path(os.environ.get("NNPRACTICE_CHROMIUM", "/usr/bin/chromium"))
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
 SHOTS = ROOT / "_build" / "screenshots"
 CHAPTER = "02_anatomy_of_training"
 TOKEN = "nnpractice-browser-test"
@@ -39,16 +35,9 @@ def _record(name: str, values: dict) -> None:
 
 
 @pytest.fixture(scope="module")
-def browser():
-    assert CHROMIUM.exists(), (f"{CHROMIUM} is missing: run `make system-deps` as root "
-                               "(or `sudo apt-get install chromium`)")
-    from playwright.sync_api import sync_playwright
-
+def browser(chromium):
     SHOTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield b
-        b.close()
+    return chromium
 
 
 def _free_port() -> int:
