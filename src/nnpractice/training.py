@@ -16,6 +16,7 @@ summed on the device and read once per epoch, not once per batch.
 """
 from __future__ import annotations
 
+import contextlib
 import copy
 import math
 import time
@@ -65,6 +66,7 @@ class History:
         self.diverged_at: int | None = None
         self.stopped_at: int | None = None
         self.best_epoch: int | None = None
+        self.settings: dict = {}  # device, precision, channels_last, compile: as fit resolved them
 
     def log(self, values: Mapping[str, float]) -> None:
         for key, value in values.items():
@@ -302,12 +304,75 @@ def _as_batches(data, name: str, batch_size: int, shuffle: bool, seed, dev) -> B
     return BatchIterator(X.to(dev), y.to(dev), batch_size=batch_size, shuffle=shuffle, seed=seed)
 
 
+# --------------------------------------------------------------------------- #
+# Speed options: what `fit` does differently on a GPU.
+# --------------------------------------------------------------------------- #
+
+PRECISIONS = ("auto", "fp32", "bf16")
+
+
+class SpeedOptions:
+    """How a run uses its device, resolved from ``fit``'s ``precision``, ``channels_last`` and ``compile``.
+
+    ``"auto"`` means: on CUDA, bf16 autocast (where the GPU supports bf16) and channels-last
+    memory for models with 2D convolutions; anywhere else, plain float32 and the default
+    memory layout, so the CPU path is exactly the loop of chapter 02.
+    """
+
+    def __init__(self, precision: str, channels_last: bool, compile: bool | str):
+        self.precision = precision
+        self.channels_last = channels_last
+        self.compile = compile
+
+    @classmethod
+    def resolve(cls, dev: torch.device, model: nn.Module, precision="auto", channels_last="auto",
+                compile=False) -> "SpeedOptions":
+        check_choice("precision", precision, PRECISIONS)
+        if not (isinstance(channels_last, bool) or (isinstance(channels_last, str) and channels_last == "auto")):
+            raise ValueError(f"channels_last={channels_last!r} is not allowed: expected 'auto', True or False.")
+        if not (isinstance(compile, bool) or (isinstance(compile, str) and compile)):
+            raise ValueError(f"compile={compile!r} is not allowed: expected True, False or the name of a "
+                             "torch.compile backend such as 'inductor'.")
+        on_cuda = dev.type == "cuda"
+        if precision == "auto":
+            precision = "bf16" if on_cuda and torch.cuda.is_bf16_supported() else "fp32"
+        elif precision == "bf16" and dev.type not in ("cuda", "cpu"):
+            raise ValueError(f"precision='bf16' is not supported on device {dev.type!r}: "
+                             "expected 'fp32' or 'auto' there.")
+        has_conv = any(isinstance(m, nn.Conv2d) for m in model.modules())
+        if channels_last == "auto":
+            channels_last = on_cuda and has_conv
+        return cls(precision, bool(channels_last), compile)
+
+    def autocast(self, dev: torch.device):
+        """The context a forward pass runs in: bf16 autocast, or nothing for fp32."""
+        if self.precision == "bf16":
+            return torch.autocast(device_type=dev.type, dtype=torch.bfloat16)
+        return contextlib.nullcontext()
+
+    def prepare_batch(self, xb: torch.Tensor) -> torch.Tensor:
+        if self.channels_last and xb.dim() == 4:
+            return xb.contiguous(memory_format=torch.channels_last)
+        return xb
+
+    def as_dict(self) -> dict:
+        return {"precision": self.precision, "channels_last": self.channels_last, "compile": self.compile}
+
+    def __repr__(self) -> str:
+        return f"SpeedOptions({self.as_dict()})"
+
+
 @torch.no_grad()
 def evaluate(model: nn.Module, data, *, loss_fn: Callable = nn.functional.cross_entropy,
              batch_size: int = 1024, metrics: Mapping[str, Callable] | None = None,
-             device=None) -> dict[str, float]:
-    """Mean loss and metrics of ``model`` on ``data`` (``(X, y)`` or a BatchIterator), in eval mode."""
+             device=None, precision: str = "fp32", channels_last: bool = False) -> dict[str, float]:
+    """Mean loss and metrics of ``model`` on ``data`` (``(X, y)`` or a BatchIterator), in eval mode.
+
+    ``precision="bf16"`` runs the forward passes under bf16 autocast; ``channels_last``
+    hands 4D batches over in channels-last memory (both as ``fit`` uses them on a GPU).
+    """
     dev = pick_device(device) if device is not None else next(model.parameters()).device
+    options = SpeedOptions.resolve(dev, model, precision, channels_last)
     batches = _as_batches(data, "data", batch_size, False, None, dev)
     metrics = _default_metrics(batches.tensors[1]) if metrics is None else dict(metrics)
     was_training = model.training
@@ -315,7 +380,9 @@ def evaluate(model: nn.Module, data, *, loss_fn: Callable = nn.functional.cross_
     totals = {"loss": torch.zeros((), device=dev)}
     totals.update({name: torch.zeros((), device=dev) for name in metrics})
     for xb, yb in batches:
-        out = model(xb)
+        with options.autocast(dev):
+            out = model(options.prepare_batch(xb))
+        out = out.float()
         totals["loss"] += loss_fn(out, yb) * len(xb)
         for name, fn in metrics.items():
             totals[name] += fn(out, yb)
@@ -330,6 +397,7 @@ def fit(model: nn.Module, train, val=None, *, num_epochs: int = 10,
         metrics: Mapping[str, Callable] | None = None, callbacks: Iterable[Callback] = (),
         progress: bool = False, live_plot: bool = False, device=None, seed: int | None = 0,
         restore_on_divergence: bool = True, divergence_factor: float | None = 10.0,
+        precision: str = "auto", channels_last: bool | str = "auto", compile: bool | str = False,
         verbose: bool = True) -> History:
     """Train ``model`` on ``train`` for ``num_epochs`` epochs and return its :class:`History`.
 
@@ -346,6 +414,17 @@ def fit(model: nn.Module, train, val=None, *, num_epochs: int = 10,
         :class:`ProgressBar` and a :class:`LivePlot`.
     device : ``"auto"``, ``"cpu"``, ``"cuda"`` or ``"mps"``; default: where the model is.
     seed : seeds the order of the training batches (``None``: a fresh order each run).
+    precision : ``"auto"``, ``"fp32"`` or ``"bf16"``. ``"auto"`` is bf16 autocast on a CUDA
+        GPU that supports it (weights and optimizer stay float32; no loss scaling is needed
+        for bf16) and float32 everywhere else.
+    channels_last : ``"auto"``, ``True`` or ``False``. ``"auto"`` stores a model with 2D
+        convolutions and its 4D batches channels-last on CUDA, where convolution kernels
+        prefer that layout; never on the CPU.
+    compile : ``True`` (or a backend name, e.g. ``"inductor"``) trains through
+        ``torch.compile(model)``; the first epoch then includes the compilation. Default off.
+
+    On the CPU the defaults change nothing: the loop is chapter 02's, in float32.
+    ``history.settings`` records what the run resolved them to.
 
     A run diverges when an epoch's training loss is not finite, or is more than
     ``divergence_factor`` times the loss of the very first batch (``None``
@@ -378,7 +457,15 @@ def fit(model: nn.Module, train, val=None, *, num_epochs: int = 10,
         raise ValueError("model has no parameters: there is nothing to train.")
 
     dev = pick_device(device) if device is not None else params[0].device
+    options = SpeedOptions.resolve(dev, model, precision, channels_last, compile)
     model.to(dev)
+    if options.channels_last:
+        model.to(memory_format=torch.channels_last)
+    if options.compile:
+        backend = options.compile if isinstance(options.compile, str) else "inductor"
+        forward = torch.compile(model, backend=backend)
+    else:
+        forward = model
     train_batches = _as_batches(train, "train", batch_size, True, seed, dev)
     val_batches = _as_batches(val, "val", max(batch_size, 1024), False, None, dev) if val is not None else None
     metrics = _default_metrics(train_batches.tensors[1]) if metrics is None else dict(metrics)
@@ -397,6 +484,7 @@ def fit(model: nn.Module, train, val=None, *, num_epochs: int = 10,
 
     history = History()
     history.status = "running"
+    history.settings = {"device": str(dev), **options.as_dict()}
     first_loss = None
     trainer = Trainer(model, optimizer, loss_fn, history, num_epochs, dev)
     for cb in callbacks:
@@ -413,8 +501,9 @@ def fit(model: nn.Module, train, val=None, *, num_epochs: int = 10,
         # Per-batch values stay on the device in lists; one sum and one sync per epoch.
         batch_losses, batch_sizes, outputs, targets = [], [], [], []
         for batch_index, (xb, yb) in enumerate(train_batches):
-            output = model(xb)
-            loss = loss_fn(output, yb)
+            with options.autocast(dev):
+                output = forward(options.prepare_batch(xb))
+                loss = loss_fn(output, yb)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
@@ -424,7 +513,7 @@ def fit(model: nn.Module, train, val=None, *, num_epochs: int = 10,
             batch_losses.append(loss)
             batch_sizes.append(len(xb))
             if metrics:  # metrics are computed once per epoch, on all outputs at once
-                outputs.append(output.detach())
+                outputs.append(output.detach().float())  # a no-op in float32; bf16 outputs are widened
                 targets.append(yb)
             for cb in batch_callbacks:
                 cb.on_batch_end(trainer, batch_index, loss)
@@ -451,7 +540,8 @@ def fit(model: nn.Module, train, val=None, *, num_epochs: int = 10,
                       f"stopped{'; ' + kept if kept else ''}.")
             break
         if val_batches is not None:
-            val_logs = evaluate(model, val_batches, loss_fn=loss_fn, metrics=metrics)
+            val_logs = evaluate(model, val_batches, loss_fn=loss_fn, metrics=metrics,
+                                precision=options.precision, channels_last=options.channels_last)
             logs.update({f"val_{name}": value for name, value in val_logs.items()})
         logs["lr"] = optimizer.param_groups[0]["lr"]
         logs["epoch_time"] = time.perf_counter() - start
