@@ -61,7 +61,7 @@ lab: install
 
 bench: install
 	$(BIN)/python benchmarks/run.py
-	$(BIN)/python benchmarks/playground.py
+	$(BIN)/python benchmarks/time_to_accuracy.py
 
 # Instructors: see book/instructors.md. Student code runs with your rights when graded.
 assignments: install

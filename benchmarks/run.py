@@ -1,17 +1,23 @@
-"""Speed measurements of the book's library and notebooks, printed as tables.
+"""Speed measurements of the book's library and notebooks, printed as tables, then one summary table.
 
-    make bench                     # everything
-    .venv/bin/python benchmarks/run.py --skip-notebooks
+    make bench                                   # everything (about 15 minutes on 2 CPU cores)
+    .venv/bin/python benchmarks/run.py --skip-notebooks --skip-book
 
-Never timed assertions: these numbers depend on the machine. Each comparison runs the
-two contenders interleaved, several times, and reports the median of each and their ratio.
+Sections: `fit` vs a hand-written loop; `BatchIterator` vs `DataLoader`; every notebook's execution
+time and the whole book's build; the playground's slider-to-figure latency; ONNX Runtime vs eager
+PyTorch latency; GPU throughput of `fit` (float32 vs bf16 autocast + channels-last, and
+torch.compile) when CUDA is present. Never timed assertions: these numbers depend on the machine.
+Each comparison runs its contenders interleaved, several times, and reports medians and their ratio.
 """
 from __future__ import annotations
 
 import argparse
+import os
 import platform
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -22,6 +28,7 @@ from torch.utils.data import DataLoader, TensorDataset
 from nnpractice import data, models, training
 
 ROOT = Path(__file__).resolve().parents[1]
+SUMMARY: list[list[str]] = []  # rows of the final table: what, measured, compared with, ratio
 
 
 def interleaved(contenders: dict, repeats: int) -> dict[str, float]:
@@ -87,6 +94,8 @@ def bench_fit(repeats: int) -> None:
         t = interleaved({"fit": run_fit, "loop": run_loop}, repeats)
         steps = num_epochs * -(-len(X) // batch_size)
         rows.append([name, steps, f"{t['loop']:.3f}", f"{t['fit']:.3f}", f"{t['fit'] / t['loop']:.3f}"])
+        SUMMARY.append([f"`fit`, {name}", f"{t['fit']:.3f} s", f"hand-written loop {t['loop']:.3f} s",
+                        f"{t['fit'] / t['loop']:.2f}× (budget ≤ 1.10×)"])
     table("`training.fit` vs a hand-written loop (same model, data, batches, steps)",
           ["case", "steps", "loop (s)", "fit (s)", "fit / loop"], rows)
 
@@ -112,6 +121,8 @@ def bench_batches(repeats: int) -> None:
             t = interleaved({"iterator": lambda: consume(iterator), "loader": lambda: consume(loader)}, repeats)
             rows.append([name, batch_size, f"{t['loader'] * 1e3:.1f}", f"{t['iterator'] * 1e3:.1f}",
                          f"{t['loader'] / t['iterator']:.1f}×"])
+            SUMMARY.append([f"`BatchIterator` epoch, {name}, batch {batch_size}", f"{t['iterator'] * 1e3:.1f} ms",
+                            f"`DataLoader` {t['loader'] * 1e3:.1f} ms", f"{t['loader'] / t['iterator']:.1f}× faster"])
     table("One shuffled epoch of batches: `DataLoader(TensorDataset)` vs `data.BatchIterator`",
           ["data", "batch", "DataLoader (ms)", "BatchIterator (ms)", "speed-up"], rows)
 
@@ -120,7 +131,7 @@ def bench_notebooks() -> None:
     import nbformat
     from nbclient import NotebookClient
 
-    rows, total = [], 0.0
+    rows, total, slowest = [], 0.0, ("", 0.0)
     for path in sorted((ROOT / "chapters").glob("[0-9][0-9]_*.ipynb")):
         nb = nbformat.read(path, as_version=4)
         start = time.perf_counter()
@@ -128,23 +139,134 @@ def bench_notebooks() -> None:
                        resources={"metadata": {"path": str(path.parent)}}).execute()
         seconds = time.perf_counter() - start
         total += seconds
+        slowest = max(slowest, (path.stem, seconds), key=lambda item: item[1])
         rows.append([path.stem, f"{seconds:.1f}"])
-    rows.append(["**all chapters**", f"**{total:.1f}**"])
+    rows.append([f"**all {len(rows)} chapters**", f"**{total:.1f}**"])
     table("Notebook execution time (fresh kernel each, kernel start included)", ["notebook", "seconds"], rows)
+    SUMMARY.append([f"all {len(rows) - 1} chapter notebooks, executed one after another", f"{total:.0f} s",
+                    f"slowest: {slowest[0]} {slowest[1]:.1f} s", "budget: each well under 60 s"])
+
+
+def bench_book() -> None:
+    """The whole book built from clean as CI builds it (warnings as errors), every notebook executed."""
+    with tempfile.TemporaryDirectory() as out:
+        env = dict(os.environ, MPLCONFIGDIR=str(Path(out) / "mpl"))
+        start = time.perf_counter()
+        result = subprocess.run([str(Path(sys.executable).parent / "jupyter-book"), "build", "-W", "-n",
+                                 "--keep-going", "--path-output", out, str(ROOT)],
+                                capture_output=True, text=True, env=env)
+        seconds = time.perf_counter() - start
+        html = Path(out) / "_build" / "html"
+        size = sum(f.stat().st_size for f in html.rglob("*") if f.is_file()) / 2**20 if html.exists() else 0.0
+    status = "ok" if result.returncode == 0 else f"FAILED (exit {result.returncode})"
+    table("The whole book: `jupyter-book build -W -n` from clean", ["build", "seconds", "HTML size (MiB)"],
+          [[status, f"{seconds:.0f}", f"{size:.1f}"]])
+    SUMMARY.append(["whole book built from clean (`jupyter-book build -W -n`)", f"{seconds:.0f} s",
+                    f"HTML {size:.1f} MiB", status])
+
+
+def bench_playground(changes: int) -> None:
+    sys.path.insert(0, str(Path(__file__).parent))
+    import playground  # benchmarks/playground.py: the same measurement, also runnable alone
+
+    rows = []
+    for problem, budget in playground.BUDGET.items():
+        r = playground.measure(problem, changes)
+        final, first = statistics.median(r["final"]), statistics.median(r["first"])
+        rows.append([problem, f"{r['construct']:.2f}", f"{first:.3f}", f"{final:.3f} / {playground.p90(r['final']):.3f}",
+                     f"{budget:.1f}"])
+        SUMMARY.append([f"playground ({problem}): slider change → final figure, median of {changes}",
+                        f"{final:.3f} s", f"budget {budget:.1f} s", "within" if final <= budget else "OVER"])
+    table(f"Playground: slider change → figure ({changes} learning-rate changes each, in-kernel)",
+          ["playground (defaults)", "built in (s)", "first frame, median (s)", "final figure: median / p90 (s)",
+           "budget (s)"], rows)
+
+
+def bench_onnx(repeats: int) -> None:
+    try:
+        from nnpractice import deploy
+    except ImportError as error:  # onnx / onnxruntime are an optional extra
+        print(f"\n(ONNX skipped: {error})")
+        return
+    torch.manual_seed(0)
+    cases = {"MLP 784-256-10": (models.mlp(784, [256], 10), (1, 784)),
+             "CNN 16-32 (chapter 09's)": (models.cnn(1, 10, channels=(16, 32)), (1, 1, 28, 28))}
+    inputs_all = torch.rand(64, 784)
+    rows = []
+    with tempfile.TemporaryDirectory() as out:
+        for name, (model, shape) in cases.items():
+            model.eval()
+            inputs = inputs_all.reshape(64, *shape[1:]).numpy()
+            path = deploy.export_onnx(model, torch.zeros(2, *shape[1:]), Path(out) / "model.onnx")
+            session = deploy.onnx_session(path, num_threads=1)
+            ms = deploy.latency_table({"eager": deploy.eager_runner(model), "onnx": deploy.onnx_runner(session)},
+                                      inputs, batch_sizes=(1, 64), repeats=repeats * 10)
+            for batch in (1, 64):
+                ratio = ms["eager"][batch] / ms["onnx"][batch]
+                rows.append([name, batch, f"{ms['eager'][batch]:.3f}", f"{ms['onnx'][batch]:.3f}", f"{ratio:.2f}×"])
+                SUMMARY.append([f"ONNX Runtime, {name}, batch {batch}", f"{ms['onnx'][batch]:.3f} ms",
+                                f"eager PyTorch {ms['eager'][batch]:.3f} ms", f"{ratio:.2f}× faster"])
+    table("Inference latency: ONNX Runtime vs eager PyTorch (median, 1 thread each, `torch.inference_mode`)",
+          ["model", "batch", "eager (ms)", "ONNX Runtime (ms)", "speed-up"], rows)
+
+
+def bench_gpu() -> None:
+    if not torch.cuda.is_available():
+        print("\n(GPU throughput: not measured, no CUDA device here.)")
+        SUMMARY.append(["GPU throughput of `fit`", "not measured", "no CUDA device on this machine", "–"])
+        return
+    X, y = data.load_fashion_mnist("train")
+    name = torch.cuda.get_device_name()
+    cases = {"MLP 784-256-10": lambda: models.mlp(784, [256], 10),
+             "tiny ResNet": lambda: models.tiny_resnet(1, 10)}
+    settings = {"float32": {"precision": "fp32", "channels_last": False},
+                "bf16 + channels-last": {"precision": "bf16", "channels_last": True},
+                "bf16 + channels-last + compile": {"precision": "bf16", "channels_last": True, "compile": True}}
+    rows = []
+    for model_name, build in cases.items():
+        base = None
+        for label, options in settings.items():
+            torch.manual_seed(0)
+            model = build()
+            history = training.fit(model, (X, y), num_epochs=3, batch_size=512, device="cuda", verbose=False,
+                                   **options)
+            seconds = min(history["epoch_time"][1:])  # epoch 1 pays warm-up (and compilation)
+            rate = len(X) / seconds
+            base = base or rate
+            rows.append([model_name, label, f"{history['epoch_time'][0]:.2f}", f"{seconds:.3f}", f"{rate:,.0f}",
+                         f"{rate / base:.2f}×"])
+            SUMMARY.append([f"GPU `fit` throughput, {model_name}, {label} ({name})", f"{rate:,.0f} samples/s",
+                            "float32 on the same GPU", f"{rate / base:.2f}×"])
+    table(f"GPU throughput of `fit` on Fashion-MNIST (60,000 images, batch 512, {name})",
+          ["model", "settings", "epoch 1 (s)", "best later epoch (s)", "samples/s", "vs float32"], rows)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeats", type=int, default=15)
+    parser.add_argument("--changes", type=int, default=20, help="slider changes per playground")
     parser.add_argument("--skip-notebooks", action="store_true")
+    parser.add_argument("--skip-book", action="store_true", help="skip the full book build (about 5 minutes)")
     args = parser.parse_args()
     torch.set_num_threads(1)
-    print(f"Machine: {platform.machine()}, {platform.processor() or 'cpu'}, Python {sys.version.split()[0]}, "
-          f"torch {torch.__version__}, {torch.get_num_threads()} thread; CUDA: {torch.cuda.is_available()}")
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    machine = (f"{platform.machine()}, {os.cpu_count()} cores, Python {sys.version.split()[0]}, "
+               f"torch {torch.__version__}, {torch.get_num_threads()} thread; CUDA: {torch.cuda.is_available()}")
+    print(f"Machine: {machine}; load average at start {load:.1f}")
+    start = time.perf_counter()
     bench_fit(args.repeats)
     bench_batches(args.repeats)
+    bench_onnx(args.repeats)
+    bench_playground(args.changes)
+    bench_gpu()
     if not args.skip_notebooks:
         bench_notebooks()
+    if not args.skip_book:
+        bench_book()
+    table("Summary", ["what", "measured", "compared with", "ratio / verdict"], SUMMARY)
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    print(f"\n{machine}. Load average at the end {load:.1f} (other processes inflate these times). "
+          f"The benchmark took {time.perf_counter() - start:.0f} s.")
 
 
 if __name__ == "__main__":
