@@ -83,3 +83,29 @@ def test_setup_notebook_seeds_threads_and_reports(capsys):
     a = torch.rand(3)
     setup_notebook(7, report=False)
     assert torch.equal(a, torch.rand(3))
+
+
+def test_holds_on_remeasure_retries_a_disturbed_measurement_and_fails_a_false_claim():
+    measured, remeasured = {"t": 5.0}, []
+
+    def check():
+        assert measured["t"] < 2.0, measured
+        return "held"
+
+    def remeasure():
+        remeasured.append(True)
+        measured["t"] = 1.0 if len(remeasured) == 2 else 4.0  # the second re-measurement is undisturbed
+
+    assert device.holds_on_remeasure(check, remeasure, tries=3) == "held" and len(remeasured) == 2
+
+    calls = []
+    with pytest.raises(AssertionError, match="'t': 9.0"):  # false every time: the last failure is raised
+        device.holds_on_remeasure(lambda: (_ for _ in ()).throw(AssertionError({"t": 9.0})),
+                                  lambda: calls.append(1), tries=3)
+    assert len(calls) == 2  # re-measured between tries, not after the last one
+
+    with pytest.raises(ValueError):  # other errors are not retried
+        device.holds_on_remeasure(lambda: int("x"), lambda: calls.append(1))
+    assert len(calls) == 2
+    with pytest.raises(ValueError, match="tries"):
+        device.holds_on_remeasure(check, remeasure, tries=0)

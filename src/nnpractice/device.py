@@ -126,6 +126,28 @@ def time_it(fn, *, repeats: int = 5, warmup: int = 1, dev=None) -> float:
     return statistics.median(times)
 
 
+def holds_on_remeasure(check, remeasure, *, tries: int = 3):
+    """Run ``check()``; if it raises ``AssertionError``, call ``remeasure()`` and check again.
+
+    For claims about timings: one measurement slowed down by another process on the machine
+    should not fail a claim, but a claim that is false on every one of ``tries`` measurements
+    still fails, with the last ``AssertionError``. Returns what ``check()`` returned.
+
+    >>> times = iter([3.0, 1.0])   # the first measurement was disturbed
+    >>> measured = {"t": 3.0}
+    >>> def check(): assert measured["t"] < 2.0, measured
+    >>> holds_on_remeasure(check, lambda: measured.update(t=next(times)))
+    """
+    check_positive("tries", tries, integer=True)
+    for attempt in range(tries):
+        try:
+            return check()
+        except AssertionError:
+            if attempt == tries - 1:
+                raise
+            remeasure()
+
+
 def run_scale() -> str:
     """The size of experiments: ``"gpu"`` when CUDA is present, else ``"cpu"``.
 

@@ -416,7 +416,8 @@ def fit(model: nn.Module, train, val=None, *, num_epochs: int = 10,
     seed : seeds the order of the training batches (``None``: a fresh order each run).
     precision : ``"auto"``, ``"fp32"`` or ``"bf16"``. ``"auto"`` is bf16 autocast on a CUDA
         GPU that supports it (weights and optimizer stay float32; no loss scaling is needed
-        for bf16) and float32 everywhere else.
+        for bf16) and float32 everywhere else. It applies to the training steps; validation
+        always runs in float32, so ``val_*`` equal what :func:`evaluate` reports.
     channels_last : ``"auto"``, ``True`` or ``False``. ``"auto"`` stores a model with 2D
         convolutions and its 4D batches channels-last on CUDA, where convolution kernels
         prefer that layout; never on the CPU.
@@ -540,8 +541,9 @@ def fit(model: nn.Module, train, val=None, *, num_epochs: int = 10,
                       f"stopped{'; ' + kept if kept else ''}.")
             break
         if val_batches is not None:
+            # Validation stays in float32, so the logged numbers are evaluate(model, val)'s on any device.
             val_logs = evaluate(model, val_batches, loss_fn=loss_fn, metrics=metrics,
-                                precision=options.precision, channels_last=options.channels_last)
+                                channels_last=options.channels_last)
             logs.update({f"val_{name}": value for name, value in val_logs.items()})
         logs["lr"] = optimizer.param_groups[0]["lr"]
         logs["epoch_time"] = time.perf_counter() - start
