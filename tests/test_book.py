@@ -3,7 +3,7 @@ import re
 
 import pytest
 
-from notebook_tools import CHAPTERS
+from notebook_tools import CHAPTERS, repository_url
 
 pytestmark = pytest.mark.slow
 
@@ -28,6 +28,12 @@ def test_chapter_page_has_figures_and_no_errors_or_hidden_tests(built_book, path
         assert forbidden not in page, forbidden
     assert "Learning goals" in page and "Summary" in page
     assert page.count("Show a solution") >= 2, "exercise solutions are folded, not hidden or shown"
+    # launch buttons (Colab, Binder) that open this very notebook from the repository, and a download button
+    repo = repository_url().removeprefix("https://github.com/")
+    notebook = f"chapters/{path.stem}.ipynb"
+    assert f'href="https://colab.research.google.com/github/{repo}/blob/main/{notebook}"' in page
+    assert f'href="https://mybinder.org/v2/gh/{repo}/main?urlpath=tree/{notebook}"' in page
+    assert "btn-download-source-button" in page
 
 
 def test_pages_need_no_network(built_book):

@@ -193,3 +193,33 @@ def test_bad_arguments_are_refused(tmp_path):
         grading.grade(tmp_path, tmp_path / "out", cell_timeout=0)
     with pytest.raises(ValueError, match="chapters="):
         grading.chapter_notebooks(["99"])
+
+
+def test_total_time_limit_stops_a_submission_and_grading_goes_on(course, tmp_path):
+    """Submissions whose cells each stay under the per-cell limit but together exceed the total limit."""
+    base, _ = course
+    release = nbformat.read(base / "course" / "release" / STEM / f"{STEM}.ipynb", as_version=4)
+    source = read(ROOT / "chapters" / f"{STEM}.ipynb")
+    solutions = {nbgrader(c)["grade_id"]: c.source for c in source.cells if nbgrader(c).get("solution")}
+    slow = copy.deepcopy(release)
+    for cell in slow.cells:
+        grade_id = nbgrader(cell).get("grade_id")
+        if grade_id in solutions:  # correct answers, each after a 4 s pause: 12 s of pauses, far below the per-cell limit
+            cell.source = "import time\ntime.sleep(4)\n" + solutions[grade_id]
+    points = {nbgrader(c)["grade_id"]: float(nbgrader(c)["points"]) for c in source.cells
+              if nbgrader(c).get("grade") and not nbgrader(c).get("solution")}
+    for student, nb in (("slow", slow), ("fine", copy.deepcopy(slow))):
+        (tmp_path / "subs" / student / STEM).mkdir(parents=True)
+        nbformat.write(nb, tmp_path / "subs" / student / STEM / f"{STEM}.ipynb")
+    results = grading.grade(tmp_path / "subs", tmp_path / "out", course=base / "course", cell_timeout=45,
+                            total_timeout=9, jobs=1)
+    status = {s.student: s.status for s in results}
+    assert all(s.startswith("timeout: stopped after the total limit of 9 s") for s in status.values()), status
+    rows = list(csv.DictReader(open(tmp_path / "out" / "grades.csv")))
+    assert {r["student"] for r in rows} == {"slow", "fine"}
+    assert all(float(r["score"]) == 0 for r in rows), rows  # nothing is credited from a stopped run
+    # the same submissions within a generous total limit earn full marks: the limit, not the answers, stopped them
+    results = grading.grade(tmp_path / "subs", tmp_path / "out2", course=base / "course", cell_timeout=45,
+                            total_timeout=240, jobs=2)
+    assert {s.status for s in results} == {"graded"}, [s.status for s in results]
+    assert all(s.scores == points for s in results), [s.scores for s in results]

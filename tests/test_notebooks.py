@@ -31,6 +31,11 @@ def test_there_are_chapters_and_the_toc_lists_exactly_them():
 def test_repository_url_is_stated_once_and_config_agrees():
     config = yaml.safe_load((ROOT / "_config.yml").read_text())
     assert config["repository"]["url"] == repository_url()
+    # the prose that shows the Colab install line quotes the same URL, and no other repository
+    for doc in ("book/setup.md", "CONTRIBUTING.md"):
+        text = (ROOT / doc).read_text()
+        urls = set(re.findall(r"git\+(https://github\.com/[\w.-]+/[\w.-]+)", text))
+        assert urls == {repository_url()}, (doc, urls)
     assert config["only_build_toc_files"] is True
     assert config["execute"]["execute_notebooks"] == "force"
 
