@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import functools
-import inspect
 import platform
 import time
 from pathlib import Path
@@ -52,7 +51,9 @@ parser.add_argument("--epochs", type=int, default=EPOCHS)
 parser.add_argument("--seed", type=int, default=0)
 parser.add_argument("--target", type=float, default=0.93)
 parser.add_argument("--flip", action="store_true", help="train with random left-right flips (off: measured no gain)")
-parser.add_argument("--compile", action="store_true", help="CUDA only: torch.compile the model inside fit")
+parser.add_argument("--compile", action="store_true", help="torch.compile the model inside fit (first epoch pays)")
+parser.add_argument("--precision", default="auto", choices=["auto", "fp32", "bf16"],
+                    help="auto: bf16 autocast where the device has native bf16 (CUDA, AVX512-BF16/AMX CPUs)")
 args = parser.parse_args()
 
 torch.set_num_threads(args.threads)
@@ -156,20 +157,19 @@ class TimeToAccuracy(training.Callback):
               f"{plain:7.2%} | {tta:7.2%} |", flush=True)
 
 
-# The GPU settings of fit (bf16, channels-last, torch.compile) go in only on CUDA, and only
-# where this version of fit has them; on the CPU fit runs with its defaults (fp32).
-fit_options = {}
-if dev.type == "cuda":
-    wanted = {"precision": "bf16", "channels_last": True, "compile": args.compile}
-    accepted = inspect.signature(training.fit).parameters
-    fit_options = {k: v for k, v in wanted.items() if k in accepted}
-    missing = sorted(set(wanted) - set(fit_options))
-    if missing:
-        print(f"(this training.fit has no {', '.join(missing)}: running without)")
+# Precision: bfloat16 autocast where the hardware multiplies bf16 natively (CUDA GPUs with bf16, and
+# CPUs with AVX512-BF16 or AMX, where oneDNN runs bf16 convolutions about 1.6x faster than float32
+# on the machine this was developed on); float32 elsewhere. Weights and optimizer stay float32.
+precision = args.precision
+if precision == "auto":
+    native_bf16 = (torch.cuda.is_bf16_supported() if dev.type == "cuda"
+                   else dev.type == "cpu" and torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    precision = "bf16" if native_bf16 else "fp32"
+fit_options = {"precision": precision, "channels_last": True, "compile": args.compile}
 
 tracker = TimeToAccuracy()
 print(f"\nTraining {args.epochs} epochs, batch {BATCH_SIZE}, {len(train)} steps per epoch, "
-      f"{'random flips' if args.flip else 'no augmentation'} {fit_options or ''}\n")
+      f"{'random flips' if args.flip else 'no augmentation'}, fit options {fit_options}\n")
 print("| epoch | seconds | train loss | test acc | test acc (flip TTA) |")
 print("|---|---|---|---|---|")
 synchronize(dev)
