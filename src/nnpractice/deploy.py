@@ -16,9 +16,7 @@ from __future__ import annotations
 import json
 import logging
 import math
-import statistics
 import threading
-import time
 import urllib.error
 import urllib.request
 import warnings
@@ -31,6 +29,7 @@ import torch
 from torch import nn
 
 from ._validation import check_nonempty, check_positive
+from .device import time_it
 
 # --------------------------------------------------------------------------- #
 # Export and run
@@ -125,18 +124,11 @@ def max_abs_difference(model: nn.Module, session, x) -> float:
 
 
 def latency(fn: Callable[[], object], *, repeats: int = 50, warmup: int = 5) -> float:
-    """Median wall time of one call of ``fn()``, in seconds (after ``warmup`` calls)."""
-    check_positive("repeats", repeats, integer=True)
-    if isinstance(warmup, bool) or not isinstance(warmup, int) or warmup < 0:
-        raise ValueError(f"warmup={warmup!r} is not allowed: expected an integer >= 0.")
-    for _ in range(warmup):
-        fn()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+    """Median wall time of one call of ``fn()``, in seconds (after ``warmup`` calls).
+
+    :func:`nnpractice.device.time_it` with more repeats, as inference calls are short.
+    """
+    return time_it(fn, repeats=repeats, warmup=warmup, dev="cpu")
 
 
 def latency_table(runners: dict[str, Callable[[np.ndarray], object]], inputs: np.ndarray, *,
