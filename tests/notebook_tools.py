@@ -26,7 +26,7 @@ def setup_cell_source() -> str:
         "except ModuleNotFoundError:\n"
         f'    %pip install -q "nnpractice @ git+{repository_url()}"\n'
         "    import nnpractice\n"
-        "env = nnpractice.setup_notebook(seed=0)"
+        "env = nnpractice.setup_notebook()  # seed from NNPRACTICE_SEED (default 0)"
     )
 
 
