@@ -94,3 +94,84 @@ def test_exercises_are_nbgrader_cells(path):
         assert "assert" in hidden
         assert "remove-cell" in tags(test), "hidden tests must never reach the HTML book"
         assert known_wrong.get(meta["grade_id"]), f"{meta['grade_id']} needs a wrong answer in tests/wrong_answers/"
+
+
+# A literal seed pins a random choice, so that NNPRACTICE_SEED=1 would rerun the same experiment:
+# every seed in a chapter derives from env.seed (env.derive_seed(k), env.derive_seeds(n)).
+LITERAL_SEED = re.compile(
+    r"\bseeds?\s*=\s*[\[(]?\s*-?\d"            # seed=0, seeds=(0, 1, 2), seeds=[0]
+    r"|\bmanual_seed\(\s*-?\d"                  # torch.manual_seed(0), Generator().manual_seed(7)
+    r"|\b(?:default_rng|RandomState|seed)\(\s*-?\d"  # numpy, random.seed(0)
+    r"|\bfor\s+seed\s+in\s+(?:range\(|[\[(]\s*\d)"  # for seed in range(5)
+    r"|\bSEEDS\s*=\s*(?:range\(|[\[(]\s*\d)")     # SEEDS = (0, 1, 2)
+
+
+def code_without_magics(source: str) -> str:
+    """A code cell as Python: IPython's %magics and !shell lines blanked out."""
+    return "\n".join("" if line.lstrip().startswith(("%", "!")) else line for line in source.splitlines())
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=ids)
+def test_no_literal_seed_in_code_cells(path):
+    found = [f"{line.strip()}" for cell in read(path).cells if cell.cell_type == "code"
+             for line in code_without_magics(cell.source).splitlines() if LITERAL_SEED.search(line)]
+    assert not found, "derive every seed from env.seed (env.derive_seed(k)); literal seeds left:\n" + "\n".join(found)
+
+
+# The fixed datasets several chapters share: their generation seed defines the dataset, not a random choice.
+FIXED_DATASETS = {("data", "load_mnist1d")}
+
+
+def seeded_library_functions() -> dict[str, dict[str, int]]:
+    """``{module: {function name: position of seed}}`` of the library functions and classes that take a ``seed``."""
+    import importlib
+    import inspect
+
+    import nnpractice
+
+    found: dict[str, dict[str, int]] = {}
+    for name in dir(nnpractice):
+        module = getattr(nnpractice, name)
+        if not inspect.ismodule(module) or not module.__name__.startswith("nnpractice."):
+            continue
+        module = importlib.import_module(module.__name__)
+        for attr, value in vars(module).items():
+            if (inspect.isfunction(value) or inspect.isclass(value)) and getattr(value, "__module__", "") == module.__name__:
+                try:
+                    parameters = inspect.signature(value).parameters
+                except (TypeError, ValueError):
+                    continue
+                short = module.__name__.rsplit(".", 1)[1]
+                if "seed" in parameters and (short, attr) not in FIXED_DATASETS:
+                    names = [n for n, p in parameters.items() if n != "self"
+                             and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+                    found.setdefault(short, {})[attr] = names.index("seed") if "seed" in names else 10**6
+    return found
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=ids)
+def test_seeded_library_calls_pass_the_notebook_seed(path):
+    """A library call that shuffles or samples says which seed: its default would pin it to one run."""
+    import ast
+
+    import nnpractice  # noqa: F401  (the chapters' modules are loaded for seeded_library_functions)
+    for module in ("augment", "autoencoders", "checkpoints", "data", "deploy", "device", "ensembles", "federated",
+                   "models", "plots", "regularization", "schedules", "search", "training", "transfer", "widgets"):
+        __import__(f"nnpractice.{module}")
+    seeded = seeded_library_functions()
+    missing = []
+    for cell in read(path).cells:
+        if cell.cell_type != "code":
+            continue
+        try:
+            tree = ast.parse(code_without_magics(cell.source))
+        except SyntaxError as error:
+            pytest.fail(f"{path.name}: a code cell does not parse: {error}")
+        for node in ast.walk(tree):
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                    and isinstance(node.func.value, ast.Name) and node.func.attr in seeded.get(node.func.value.id, {})
+                    and len(node.args) <= seeded[node.func.value.id][node.func.attr]
+                    and not any(k.arg in ("seed", None) for k in node.keywords)):
+                missing.append(f"{node.func.value.id}.{node.func.attr}(...) at line {node.lineno}: "
+                               f"{ast.get_source_segment(code_without_magics(cell.source), node)[:80]}")
+    assert not missing, "pass seed=env.derive_seed(k) to every seeded library call:\n" + "\n".join(missing)
