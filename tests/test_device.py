@@ -1,3 +1,4 @@
+import re
 import time
 
 import numpy as np
@@ -83,6 +84,35 @@ def test_setup_notebook_seeds_threads_and_reports(capsys):
     a = torch.rand(3)
     setup_notebook(7, report=False)
     assert torch.equal(a, torch.rand(3))
+
+
+def test_setup_notebook_takes_its_seed_from_the_environment(monkeypatch):
+    monkeypatch.delenv("NNPRACTICE_SEED", raising=False)
+    assert setup_notebook(report=False).seed == 0
+    first_at_0 = torch.rand(3)
+    monkeypatch.setenv("NNPRACTICE_SEED", "1")
+    env = setup_notebook(report=False)
+    assert env.seed == 1 and not torch.equal(first_at_0, torch.rand(3))  # another seed, another run
+    assert setup_notebook(5, report=False).seed == 5  # an explicit seed wins over the variable
+    for bad in ("abc", "-1", "1.5"):
+        monkeypatch.setenv("NNPRACTICE_SEED", bad)
+        with pytest.raises(ValueError, match=f"NNPRACTICE_SEED='{re.escape(bad)}' is not allowed"):
+            setup_notebook(report=False)
+
+
+def test_sub_seeds_move_with_the_seed_and_keep_seed_0_as_the_offsets(monkeypatch):
+    monkeypatch.delenv("NNPRACTICE_SEED", raising=False)
+    env0 = setup_notebook(0, report=False)
+    assert [env0.derive_seed(k) for k in (0, 7, 999)] == [0, 7, 999]  # seed 0 reproduces the old literals
+    env2 = setup_notebook(2, report=False)
+    assert env2.derive_seed(7) == 2007 and env2.derive_seeds(3, start=5) == [2005, 2006, 2007]
+    # sub-seeds of different seeds never collide, for every offset in range
+    assert not set(env0.derive_seeds(1000)) & set(env2.derive_seeds(1000))
+    for bad in (-1, 1000, 1.0, True, "3"):
+        with pytest.raises(ValueError, match="offset="):
+            env0.derive_seed(bad)
+    with pytest.raises(ValueError, match="count=0"):
+        env0.derive_seeds(0)
 
 
 def test_holds_on_remeasure_retries_a_disturbed_measurement_and_fails_a_false_claim():
