@@ -14,10 +14,10 @@ from dataclasses import dataclass
 
 import torch
 
-from . import data, device, models, plots, training
+from . import data, device, experiments, models, plots, training
 
 __version__ = "0.1.0"
-__all__ = ["data", "device", "models", "plots", "training", "setup_notebook", "Environment", "SEED_VARIABLE",
+__all__ = ["data", "device", "experiments", "models", "plots", "training", "setup_notebook", "Environment", "SEED_VARIABLE",
            "seed_from_environment"]
 
 #: The one seed knob of the book: every random choice of a chapter derives from it.
