@@ -72,5 +72,25 @@ def my_conv2d(x, weight, bias, stride=1):
             out = out + torch.einsum("nchw,oc->nohw", patch, weight[:, :, u, v])
     return out
 ''',
+        # cheat: F.conv2d bound to another name before the test runs (a default argument)
+        '''
+def my_conv2d(x, weight, bias, stride=1, _conv=F.conv2d):
+    return _conv(x, weight, bias, stride=stride)
+''',
+        # cheat: PyTorch's convolution under its dispatcher name, torch.convolution
+        '''
+def my_conv2d(x, weight, bias, stride=1):
+    return torch.convolution(x, weight, bias, (stride, stride), (0, 0), (1, 1), False, (0, 0), 1)
+''',
+        # cheat: the convolution reached through torch.ops.aten
+        '''
+def my_conv2d(x, weight, bias, stride=1):
+    return torch.ops.aten.conv2d(x, weight, bias, [stride, stride])
+''',
+        # cheat: a lower-level entry point that skips aten::convolution
+        '''
+def my_conv2d(x, weight, bias, stride=1):
+    return torch._C._nn.thnn_conv2d(x, weight, weight.shape[-1], bias, stride)
+''',
     ],
 }
