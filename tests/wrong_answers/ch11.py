@@ -126,5 +126,18 @@ def expected_improvement(mean, std, best):
     pdf = np.exp(-0.5 * z ** 2) / math.sqrt(2 * math.pi)
     return (best - mean) * cdf + std * pdf
 ''',
+        # cheat: calls the library function that solves the exercise
+        '''
+def expected_improvement(mean, std, best):
+    return search.expected_improvement(mean, std, best)
+''',
+        # cheat: the same library function reached by another name
+        '''
+import functools
+import importlib
+
+expected_improvement = functools.partial(getattr(importlib.import_module("nnpractice.search"), "expected_improvement"),
+                                         xi=0.0)
+''',
     ],
 }
