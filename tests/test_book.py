@@ -1,4 +1,5 @@
-"""The book builds from clean with warnings as errors, and its chapter pages show their figures."""
+"""The book builds from clean with warnings as errors, rendering the chapters the exercise pass executed,
+and its chapter pages show their figures."""
 import re
 
 import pytest
@@ -9,14 +10,25 @@ pytestmark = pytest.mark.slow
 
 
 def test_book_builds_warning_free(built_book):
-    html, log = built_book
+    html, log = built_book.html, built_book.log
     assert (html / "index.html").exists()
     assert not re.search(r": WARNING:", log), log[-4000:]  # sphinx warnings (kernel chatter on stderr is fine)
 
 
 @pytest.mark.parametrize("path", CHAPTERS, ids=[p.stem for p in CHAPTERS])
+def test_build_renders_cached_chapters_and_executes_the_others(built_book, path):
+    """A chapter the exercise pass left in the cache is rendered, not executed again; any other is executed."""
+    used_cache = f"{path}: Using cached notebook" in built_book.log
+    executed = f"{path}: Executing notebook" in built_book.log
+    if built_book.cached[path.stem]:
+        assert used_cache and not executed, f"{path.name} is in the cache, yet the build did not take it from there"
+    else:
+        assert executed and not used_cache, f"{path.name} is not in the cache, yet the build did not execute it"
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=[p.stem for p in CHAPTERS])
 def test_chapter_page_has_figures_and_no_errors_or_hidden_tests(built_book, path):
-    html, _ = built_book
+    html = built_book.html
     page = (html / "chapters" / f"{path.stem}.html").read_text()
     images = re.findall(r'<img[^>]+src="([^"]+)"', page)
     figures = [src for src in images if "_images/" in src or src.startswith("data:image")]
@@ -38,7 +50,7 @@ def test_chapter_page_has_figures_and_no_errors_or_hidden_tests(built_book, path
 
 def test_pages_need_no_network(built_book):
     """Offline first: no page loads a script from elsewhere, and MathJax ships with the book."""
-    html, _ = built_book
+    html = built_book.html
     pages = list(html.rglob("*.html"))
     assert pages
     for page in pages:

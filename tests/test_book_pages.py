@@ -119,7 +119,7 @@ def _screenshots(pg, name: str) -> list[Path]:
 
 @pytest.mark.parametrize("doc", PAGES, ids=[Path(d).name for d in PAGES])
 def test_page_renders_offline_without_errors(built_book, page, doc):
-    html, _ = built_book
+    html = built_book.html
     path = html / f"{doc}.html"
     assert path.exists(), f"{doc} of _toc.yml has no page {path}"
     page.goto(path.as_uri(), wait_until="load")
@@ -171,7 +171,7 @@ def test_page_renders_offline_without_errors(built_book, page, doc):
 @pytest.mark.parametrize("term, chapter", [("dropout", "06_dropout_batchnorm_label_smoothing"),
                                           ("federated", "14_federated_learning")])
 def test_search_page_finds_a_term(built_book, page, term, chapter):
-    html, _ = built_book
+    html = built_book.html
     page.goto(f"{(html / 'search.html').as_uri()}?q={term}")
     # the results are shown one at a time; the summary says when the search is done
     page.wait_for_function("() => /Search finished/.test(document.querySelector('#search-results')?.innerText || '')",

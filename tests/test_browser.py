@@ -172,7 +172,7 @@ def test_lab_runs_chapter_02_and_the_lr_slider_retrains(browser, lab):
 
 
 def test_book_page_static_twin_slider_swaps_the_figure(browser, built_book):
-    html, _ = built_book
+    html = built_book.html
     page_path = html / "chapters" / f"{CHAPTER}.html"
     page = browser.new_page(viewport={"width": 1280, "height": 1000})
     _offline(page, "file://")

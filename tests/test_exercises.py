@@ -1,8 +1,12 @@
 """Every exercise's tests accept its solution and reject each listed wrong answer.
 
-One kernel per chapter: run the notebook top to bottom (the solutions must pass their
-tests), then, in the same kernel, swap in each wrong answer and re-run the test cell,
-which must fail; finally put the solution back and check that it passes again.
+One kernel per chapter, at seed 0: run the notebook top to bottom (the solutions must pass their
+tests, the claims their hidden asserts), then, in the same kernel, swap in each wrong answer and
+re-run the test cell, which must fail; finally put the solution back and check that it passes again.
+
+This is the one seed-0 execution of each chapter in ``make test``: the notebook as it stands after the
+top-to-bottom run goes into the jupyter-cache that the book build reads, so the book only renders it,
+and the first model's fingerprint is kept for the seed test (tests/test_claims.py).
 
 A wrong answer must also fail with the usual comparison functions patched to always agree
 (the trick of a student who monkeypatches ``torch.allclose``): at least two exercises per
@@ -10,12 +14,13 @@ chapter (all of them, where a chapter has fewer) must reject every listed wrong 
 so their hidden tests check
 properties by more than one route.
 """
-import nbformat
+import copy
+
 import pytest
-from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
-from notebook_tools import CHAPTERS, ROOT, exercises, nbgrader, read, wrong_answers
+from notebook_runs import cached_record, chapter_kernel, forget_cached, record_first_model, store_in_cache
+from notebook_tools import CHAPTERS, exercises, nbgrader, read, wrong_answers
 
 pytestmark = pytest.mark.slow
 
@@ -43,12 +48,12 @@ def test_every_wrong_answer_belongs_to_an_exercise():
 def test_solutions_pass_and_wrong_answers_fail(path):
     nb = read(path)
     wrong = wrong_answers()
-    client = NotebookClient(nb, timeout=300, kernel_name="python3",
-                            resources={"metadata": {"path": str(ROOT / "chapters")}})
-    with client.setup_kernel():
-        for index, cell in enumerate(nb.cells):
-            if cell.cell_type == "code":
-                client.execute_cell(cell, index)
+    forget_cached(path)  # a run that fails must not leave an older execution for the book to show
+    with chapter_kernel(path, seed=0) as kernel:
+        executed = kernel.run_all()
+        store_in_cache(copy.deepcopy(executed), path, kernel.seconds)
+        record_first_model(path, 0, kernel.first_model())
+        assert cached_record(path) is not None, f"the book build would not find {path.name} in its cache"
         resisting = []
         for solution_index, test_index in exercises(nb):
             solution, test = nb.cells[solution_index], nb.cells[test_index]
@@ -56,23 +61,23 @@ def test_solutions_pass_and_wrong_answers_fail(path):
             ran = cheats_rejected = 0
             for source in wrong[grade_id]:
                 try:
-                    client.execute_cell(nbformat.v4.new_code_cell(source), solution_index)
+                    kernel.run(source, solution_index)
                 except CellExecutionError:
                     continue  # a wrong answer that does not even run is rejected too
                 with pytest.raises(CellExecutionError):
-                    client.execute_cell(nbformat.v4.new_code_cell(test.source), test_index)
+                    kernel.run(test.source, test_index)
                 ran += 1
-                client.execute_cell(nbformat.v4.new_code_cell(PATCH_COMPARISONS), test_index)
+                kernel.run(PATCH_COMPARISONS, test_index)
                 try:
-                    client.execute_cell(nbformat.v4.new_code_cell(test.source), test_index)
+                    kernel.run(test.source, test_index)
                 except CellExecutionError:
                     cheats_rejected += 1
                 finally:
-                    client.execute_cell(nbformat.v4.new_code_cell(RESTORE_COMPARISONS), test_index)
+                    kernel.run(RESTORE_COMPARISONS, test_index)
             if ran and cheats_rejected == ran:
                 resisting.append(grade_id)
-            client.execute_cell(nbformat.v4.new_code_cell(solution.source), solution_index)
-            client.execute_cell(nbformat.v4.new_code_cell(test.source), test_index)
+            kernel.run(solution.source, solution_index)
+            kernel.run(test.source, test_index)
         needed = min(2, len(exercises(nb)))
         assert len(resisting) >= needed, (
             f"{path.name}: only {resisting} reject a wrong answer when torch.allclose & co. are patched "

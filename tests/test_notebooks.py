@@ -37,7 +37,7 @@ def test_repository_url_is_stated_once_and_config_agrees():
         urls = set(re.findall(r"git\+(https://github\.com/[\w.-]+/[\w.-]+)", text))
         assert urls == {repository_url()}, (doc, urls)
     assert config["only_build_toc_files"] is True
-    assert config["execute"]["execute_notebooks"] == "force"
+    assert config["execute"]["execute_notebooks"] == "cache"  # the book renders what the exercise tests executed
 
 
 @pytest.mark.parametrize("path", CHAPTERS, ids=ids)
@@ -101,9 +101,20 @@ def test_exercises_are_nbgrader_cells(path):
 LITERAL_SEED = re.compile(
     r"\bseeds?\s*=\s*[\[(]?\s*-?\d"            # seed=0, seeds=(0, 1, 2), seeds=[0]
     r"|\bmanual_seed\(\s*-?\d"                  # torch.manual_seed(0), Generator().manual_seed(7)
-    r"|\b(?:default_rng|RandomState|seed)\(\s*-?\d"  # numpy, random.seed(0)
-    r"|\bfor\s+seed\s+in\s+(?:range\(|[\[(]\s*\d)"  # for seed in range(5)
-    r"|\bSEEDS\s*=\s*(?:range\(|[\[(]\s*\d)")     # SEEDS = (0, 1, 2)
+    r"|\b(?:default_rng|RandomState|Random|seed)\(\s*-?\d"  # numpy, random.Random(4), random.seed(0)
+    r"|\bfor\s+\w*seed\w*\s+in\s+(?:range\(|[\[(]\s*\d)"  # for seed in range(5), for split_seed in (0, 1)
+    r"|\b\w*SEEDS\b.*=\s*(?:range\(|[\[(]\s*\d)")     # SEEDS = (0, 1, 2), BUDGET, SEEDS = 12, (0, 1, 2)
+
+
+def test_the_literal_seed_rule_catches_pinned_seeds_and_passes_derived_ones():
+    pinned = ["torch.manual_seed(0)", "g = torch.Generator().manual_seed(7)", "rng = np.random.default_rng(3)",
+              "fit(net, data, seed=0)", "SEEDS = (0, 1, 2)", "for seed in range(5):", "for split_seed in (0, 1):",
+              "rng = random.Random(4)", "np.random.seed(1)", "run(seeds=[0, 1])"]
+    derived = ["torch.manual_seed(env.derive_seed(0))", "fit(net, data, seed=env.derive_seed(3))",
+               "SEEDS = env.derive_seeds(3)", "for seed in env.derive_seeds(5):", "rng = random.Random(seed)",
+               "torch.manual_seed(seed)", "num_seeds = 3", "MNIST1D_SEED_NOTE = 'fixed'"]
+    assert [line for line in pinned if not LITERAL_SEED.search(line)] == []
+    assert [line for line in derived if LITERAL_SEED.search(line)] == []
 
 
 def code_without_magics(source: str) -> str:
@@ -126,9 +137,12 @@ def seeded_library_functions() -> dict[str, dict[str, int]]:
     """``{module: {function name: position of seed}}`` of the library functions and classes that take a ``seed``."""
     import importlib
     import inspect
+    import pkgutil
 
     import nnpractice
 
+    for info in pkgutil.iter_modules(nnpractice.__path__):  # every library module, imported or not yet
+        importlib.import_module(f"nnpractice.{info.name}")
     found: dict[str, dict[str, int]] = {}
     for name in dir(nnpractice):
         module = getattr(nnpractice, name)
@@ -149,29 +163,37 @@ def seeded_library_functions() -> dict[str, dict[str, int]]:
     return found
 
 
+def unseeded_library_calls(source: str) -> list[str]:
+    """The seeded library calls in ``source`` that pass no seed (by keyword, by position or through ``**``)."""
+    import ast
+
+    seeded = seeded_library_functions()
+    code = code_without_magics(source)
+    missing = []
+    for node in ast.walk(ast.parse(code)):
+        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                and isinstance(node.func.value, ast.Name) and node.func.attr in seeded.get(node.func.value.id, {})
+                and len(node.args) <= seeded[node.func.value.id][node.func.attr]
+                and not any(k.arg in ("seed", None) for k in node.keywords)):
+            missing.append(f"{node.func.value.id}.{node.func.attr}(...) at line {node.lineno}: "
+                           f"{ast.get_source_segment(code, node)[:80]}")
+    return missing
+
+
+def test_the_seeded_call_rule_finds_a_call_that_relies_on_its_default_seed():
+    assert len(unseeded_library_calls("h = training.fit(net, (X, y), num_epochs=3)\n"
+                                      "s = data.train_val_test_split(X, y)")) == 2
+    assert unseeded_library_calls("h = training.fit(net, (X, y), num_epochs=3, seed=env.derive_seed(0))\n"
+                                  "g = augment.make_generator(seed, env.device)\n"    # the seed by position
+                                  "X, y, Xv, yv = data.load_mnist1d(4000)\n"         # a fixed dataset
+                                  "h = training.fit(net, (X, y), **settings)") == []  # passed through **
+
+
 @pytest.mark.parametrize("path", CHAPTERS, ids=ids)
 def test_seeded_library_calls_pass_the_notebook_seed(path):
     """A library call that shuffles or samples says which seed: its default would pin it to one run."""
-    import ast
-
-    import nnpractice  # noqa: F401  (the chapters' modules are loaded for seeded_library_functions)
-    for module in ("augment", "autoencoders", "checkpoints", "data", "deploy", "device", "ensembles", "federated",
-                   "models", "plots", "regularization", "schedules", "search", "training", "transfer", "widgets"):
-        __import__(f"nnpractice.{module}")
-    seeded = seeded_library_functions()
     missing = []
     for cell in read(path).cells:
-        if cell.cell_type != "code":
-            continue
-        try:
-            tree = ast.parse(code_without_magics(cell.source))
-        except SyntaxError as error:
-            pytest.fail(f"{path.name}: a code cell does not parse: {error}")
-        for node in ast.walk(tree):
-            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
-                    and isinstance(node.func.value, ast.Name) and node.func.attr in seeded.get(node.func.value.id, {})
-                    and len(node.args) <= seeded[node.func.value.id][node.func.attr]
-                    and not any(k.arg in ("seed", None) for k in node.keywords)):
-                missing.append(f"{node.func.value.id}.{node.func.attr}(...) at line {node.lineno}: "
-                               f"{ast.get_source_segment(code_without_magics(cell.source), node)[:80]}")
+        if cell.cell_type == "code":
+            missing += unseeded_library_calls(cell.source)
     assert not missing, "pass seed=env.derive_seed(k) to every seeded library call:\n" + "\n".join(missing)
