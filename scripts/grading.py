@@ -91,14 +91,19 @@ def graded_cells(path: Path) -> list[tuple[str, float]]:
 
 
 # ----------------------------------------------------------------------------- release
-def release(chapters: list[str] | None = None, out_dir: Path = RELEASE_DIR, course: Path = COURSE_DIR) -> list[Path]:
+def release(chapters: list[str] | None = None, out_dir: Path = RELEASE_DIR, course: Path = COURSE_DIR,
+            notebooks: list[Path] | None = None) -> list[Path]:
     """Make the student version of each chapter with ``nbgrader generate_assignment``.
 
     Solutions become ``# YOUR CODE HERE`` stubs and hidden tests are removed. The course
     folder (``source/``, ``release/`` and ``gradebook.db``) is kept for grading; the
-    student notebooks are copied to ``out_dir/<chapter>/<chapter>.ipynb``.
+    student notebooks are copied to ``out_dir/<chapter>/<chapter>.ipynb``. `notebooks`
+    releases those source notebooks instead of the chapters (the tests grade a small one of their own).
     """
-    notebooks = chapter_notebooks(chapters)
+    if notebooks is None:
+        notebooks = chapter_notebooks(chapters)
+    elif chapters is not None:
+        raise ValueError(f"chapters={chapters!r} is not allowed with notebooks=: expected one of the two")
     if course.exists():
         shutil.rmtree(course)
     (course / "source").mkdir(parents=True)
@@ -190,11 +195,7 @@ def grade_one(sub: Submission, course: Path, cell_timeout: float, total_timeout:
         target = work / "submitted" / sub.student / sub.assignment
         target.mkdir(parents=True)
         nbformat.write(nb, target / f"{sub.assignment}.ipynb")
-        added = _nbgrader(["db", "student", "add", sub.student], work)
-        if added.returncode != 0:
-            sub.status = f"error: could not add the student ({added.stdout.strip()[-200:]})"
-            return sub
-        try:
+        try:  # autograde adds the student to the gradebook itself (Autograde.create_student)
             result = _nbgrader(["autograde", sub.assignment, "--student", sub.student, "--force",
                                 f"--ExecutePreprocessor.timeout={int(cell_timeout)}"], work,
                                timeout=total_timeout)
