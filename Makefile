@@ -17,12 +17,14 @@ export PYDEVD_DISABLE_FILE_VALIDATION := 1
 # makes every kernel print findfont warnings to stderr, which the -W book build turns into errors.
 export MPLCONFIGDIR := $(CURDIR)/$(VENV)/matplotlib
 
-.PHONY: help install system-deps book test unit lab bench assignments grade clean
+.PHONY: help install system-deps book test unit chapter claims lab bench assignments grade clean
 
 help:
 	@echo "make book   - install, execute every notebook, build the HTML book"
-	@echo "make test   - install, then run every test (library, exercises, notebooks, book build)"
+	@echo "make test   - install, then every test (library, exercises, seed 1, book build, browser, grading)"
 	@echo "make unit   - install, then the fast library and notebook-rule tests only"
+	@echo "make chapter N=07         - one chapter: ruff, its notebook rules, seeds 0 and 1, its exercises, the book"
+	@echo "make claims SEEDS=\"0 1 2\" [CHAPTERS=\"03 07\"] - chapters top to bottom under each seed, claims included"
 	@echo "make lab    - open JupyterLab on the chapters"
 	@echo "make bench  - run the benchmarks and print their tables"
 	@echo "make assignments          - student notebooks (no solutions, no hidden tests) in assignments/"
@@ -47,14 +49,52 @@ book: install
 	echo "Built in $$(( $$(date +%s) - start )) s; size $$(du -sh _build/html | cut -f1)."; \
 	echo "Open file://$(CURDIR)/_build/html/index.html"
 
-# Unit tests first (fast), then exercises, notebooks end to end, and the book from clean.
+PYTEST := $(BIN)/python -m pytest
+# Notebook stages run two notebooks at a time, one per core (each kernel uses one thread).
+PARALLEL := -n 2
+TIMES := _build/test-times.txt
+# $(call stage,NAME,COMMAND): one stage of `make test`; it prints and records its time and result, and the
+# stages after a failing one still run (make test fails at the end).
+stage = start=$$(date +%s); $(2); status=$$?; \
+	printf '%-22s %5d s  %s\n' '$(1)' $$(( $$(date +%s) - start )) $$([ $$status = 0 ] && echo ok || echo FAILED) \
+	| tee -a $(TIMES)
+
+# Each notebook executes once per seed: the exercise pass runs every chapter at seed 0 and fills the book's
+# cache, the seed stage runs chapters/seeded.txt at seed 1, and the book build only renders.
 test: install
-	$(BIN)/ruff check src tests benchmarks scripts
-	$(BIN)/python -m pytest -q --durations=25 tests
-	$(BIN)/python -m pytest -q --nbval-lax chapters/
+	@mkdir -p _build && rm -f $(TIMES)
+	@$(call stage,ruff,$(BIN)/ruff check src tests benchmarks scripts)
+	@$(call stage,unit,$(PYTEST) -q $(PARALLEL) --dist loadfile -m "not slow" tests)
+	@$(call stage,exercises+cache,$(PYTEST) -q $(PARALLEL) --durations=8 tests/test_exercises.py)
+	@$(call stage,seed 1,( $(PYTEST) -q $(PARALLEL) tests/test_claims.py -k claims_hold; claims=$$?; \
+		$(PYTEST) -q $(PARALLEL) tests/test_claims.py -m slow -k "not claims_hold" && exit $$claims ))
+	@$(call stage,book+pages+browser,NNPRACTICE_TEST_TIMES=$(TIMES) $(PYTEST) -q --durations=5 \
+		tests/test_book.py tests/test_book_pages.py tests/test_browser.py)
+	@$(call stage,grading,$(PYTEST) -q --durations=5 tests/test_grading.py)
+	@echo "make test, time by stage:"; cat $(TIMES); ! grep -q FAILED $(TIMES)
 
 unit: install
-	$(BIN)/python -m pytest -q tests -m "not slow"
+	$(PYTEST) -q $(PARALLEL) --dist loadfile -m "not slow" tests
+
+# One chapter while writing it (N=07): about 3 minutes once the cache holds the other chapters.
+STEM = $(notdir $(basename $(wildcard chapters/$(N)_*.ipynb)))
+chapter: install
+	@test -n "$(STEM)" || { echo "usage: make chapter N=07  (two digits; chapters: $$(ls chapters | grep -o '^[0-9][0-9]' | xargs))"; exit 2; }
+	$(BIN)/ruff check src tests benchmarks scripts
+	$(PYTEST) -q tests/test_notebooks.py -k "$(STEM)"
+	$(PYTEST) -q $(PARALLEL) tests/test_exercises.py tests/test_claims.py -k "$(STEM) and not two_seeds" \
+		--chapters $(STEM) --seeds 1
+	$(PYTEST) -q tests/test_claims.py -k "two_seeds and $(STEM)"
+	@rm -rf _build/html _build/.doctrees _build/jupyter_execute
+	@start=$$(date +%s); \
+	$(BIN)/jupyter-book build -W -n --keep-going . || exit 1; \
+	echo "Book built in $$(( $$(date +%s) - start )) s (chapters unchanged since their last run come from _build/.jupyter_cache)."; \
+	echo "Open file://$(CURDIR)/_build/html/chapters/$(STEM).html"
+
+# Claims under any seeds, no book: make claims SEEDS="0 1 2" CHAPTERS="03 07" (default: every chapter).
+SEEDS ?= 0 1 2
+claims: install
+	$(PYTEST) -q $(PARALLEL) tests/test_claims.py -k claims_hold --seeds "$(SEEDS)" --chapters "$(or $(CHAPTERS),all)"
 
 lab: install
 	$(BIN)/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root) chapters/
@@ -71,5 +111,6 @@ grade: install
 	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade SUBMISSIONS=dir  (dir/<student>/<chapter>.ipynb)"; exit 2; }
 	$(BIN)/python scripts/grading.py grade "$(SUBMISSIONS)" $(GRADE_OPTIONS)
 
+# _build holds the jupyter-cache too: after make clean the next book build executes every chapter.
 clean:
 	rm -rf _build .pytest_cache
