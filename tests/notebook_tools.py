@@ -20,13 +20,14 @@ def repository_url() -> str:
 def setup_cell_source() -> str:
     """The exact first code cell of every chapter."""
     return (
-        "# Setup: installs the library where missing (Colab); seeds; one CPU thread.\n"
+        "# Setup: installs the library where missing (Colab); one CPU thread; every\n"
+        "# random choice derives from the seed in NNPRACTICE_SEED (default 0).\n"
         "try:\n"
         "    import nnpractice\n"
         "except ModuleNotFoundError:\n"
         f'    %pip install -q "nnpractice @ git+{repository_url()}"\n'
         "    import nnpractice\n"
-        "env = nnpractice.setup_notebook()  # seed from NNPRACTICE_SEED (default 0)"
+        "env = nnpractice.setup_notebook()"
     )
 
 
