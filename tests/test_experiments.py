@@ -309,3 +309,11 @@ def test_conditions_plot_takes_a_mapping_and_refuses_bad_input():
 def test_module_docstring_example_runs():
     outcome = doctest.testmod(experiments, optionflags=doctest.NORMALIZE_WHITESPACE)
     assert outcome.attempted >= 8 and outcome.failed == 0
+
+
+def test_a_constant_difference_prints_without_rounding_noise():
+    # the same gain under every seed: the differences' sd is rounding error, not a spread to print to 12 places
+    a = experiments.repeat(lambda s: {"val_loss": 0.5 + 0.01 * s}, [0, 1, 2], name="a")
+    b = experiments.repeat(lambda s: {"val_loss": 0.45 + 0.01 * s}, [0, 1, 2], name="b")
+    row = next(line for line in str(experiments.compare(b, a)).splitlines() if line.startswith("val_loss"))
+    assert "-0.05 " in row and "[-0.05, -0.05]" in row and "b is better" in row, row

@@ -388,8 +388,9 @@ def _disagreements(comparisons: list[MetricComparison]) -> list[str]:
 # ----------------------------------------------------------------------------- printing
 
 def _number(x: float, spread: float = math.nan, *, sign: bool = False) -> str:
-    # as in a lab report: the spread to two significant digits, the value to the same decimal place
-    if math.isfinite(spread) and spread > 0:
+    # as in a lab report: the spread to two significant digits, the value to the same decimal place;
+    # a spread at rounding-error size (identical differences) is no spread: 4 significant digits then
+    if math.isfinite(spread) and spread > 1e-9 * abs(x):
         decimals = min(12, max(0, 1 - math.floor(math.log10(spread))))
         return f"{x:+.{decimals}f}" if sign else f"{x:.{decimals}f}"
     return f"{x:+.4g}" if sign else f"{x:.4g}"
