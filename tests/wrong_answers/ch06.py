@@ -38,6 +38,32 @@ def inverted_dropout(x, p, training=True):
     keep = (torch.rand(x.shape[0], *([1] * (x.ndim - 1))) >= p).to(x.dtype)
     return x * keep / (1 - p)
 ''',
+        # cheat: PyTorch's dropout, which the exercise forbids
+        '''
+def inverted_dropout(x, p, training=True):
+    return F.dropout(x, p, training)
+''',
+        # cheat: nn.Dropout under another name
+        '''
+from torch.nn import Dropout as RandomMask
+
+def inverted_dropout(x, p, training=True):
+    mask = RandomMask(p)
+    mask.train(training)
+    return mask(x)
+''',
+        # cheat: the dispatcher's operator called directly
+        '''
+def inverted_dropout(x, p, training=True):
+    if not training or p == 0:
+        return x
+    return torch.ops.aten.native_dropout(x, p, True)[0]
+''',
+        # cheat: channel dropout with one entry per channel is elementwise dropout
+        '''
+def inverted_dropout(x, p, training=True):
+    return F.dropout1d(x.reshape(1, -1, 1), p, training).reshape(x.shape)
+''',
     ],
     "ch06-ex2-solution": [
         # the unbiased variance (what the running average stores, not what normalizes)
@@ -67,6 +93,30 @@ def batch_norm_train(x, gamma, beta, eps=1e-5):
     mean = x.mean(dim=0)
     var = x.var(dim=0, unbiased=False)
     return (x - mean) / torch.sqrt(var + eps)
+''',
+        # cheat: PyTorch's batch norm, which the exercise forbids
+        '''
+def batch_norm_train(x, gamma, beta, eps=1e-5):
+    return F.batch_norm(x, None, None, gamma, beta, training=True, eps=eps)
+''',
+        # cheat: the same operator under another name, torch.batch_norm
+        '''
+def batch_norm_train(x, gamma, beta, eps=1e-5):
+    return torch.batch_norm(x, gamma, beta, None, None, True, 0.1, eps, False)
+''',
+        # cheat: nn.BatchNorm1d with the given scale and shift
+        '''
+def batch_norm_train(x, gamma, beta, eps=1e-5):
+    layer = nn.BatchNorm1d(x.shape[1], eps=eps, track_running_stats=False).to(x.dtype)
+    with torch.no_grad():
+        layer.weight.copy_(gamma)
+        layer.bias.copy_(beta)
+        return layer(x)
+''',
+        # cheat: layer norm of the transpose normalizes each column over the batch
+        '''
+def batch_norm_train(x, gamma, beta, eps=1e-5):
+    return gamma * F.layer_norm(x.T, (x.shape[0],), eps=eps).T + beta
 ''',
     ],
     "ch06-ex3-solution": [
