@@ -46,6 +46,20 @@ def sgd_l2_step(params, lr, lam):
             grad = p.grad if p.grad is not None else torch.zeros_like(p)
             p -= lr * (grad + 2 * lam * p)
 ''',
+        # cheat: torch.optim.SGD, which the exercise forbids (weight_decay=2*lam is the same step)
+        '''
+def sgd_l2_step(params, lr, lam):
+    torch.optim.SGD(params, lr=lr, weight_decay=2 * lam).step()
+''',
+        # cheat: the functional form of the same optimizer, torch.optim.sgd.sgd
+        '''
+def sgd_l2_step(params, lr, lam):
+    from torch.optim.sgd import sgd
+    with_grad = [p for p in params if p.grad is not None]
+    with torch.no_grad():
+        sgd(with_grad, [p.grad for p in with_grad], [None] * len(with_grad), weight_decay=2 * lam,
+            momentum=0.0, lr=lr, dampening=0.0, nesterov=False, maximize=False)
+''',
     ],
     "ch05-ex2-solution": [
         # the subgradient step: crosses zero instead of stopping there
@@ -68,6 +82,18 @@ def soft_threshold_exercise(w, threshold):
 def soft_threshold_exercise(w, threshold):
     w.copy_(torch.sign(w) * torch.clamp(w.abs() - threshold, min=0.0))
     return w
+''',
+        # cheat: the library's soft-threshold under another name, which the exercise forbids
+        '''
+from nnpractice.regularization import soft_threshold as shrink
+
+
+def soft_threshold_exercise(w, threshold):
+    return shrink(w, threshold)
+''',
+        # cheat: the soft_threshold written earlier in this chapter, still defined in the kernel
+        '''
+soft_threshold_exercise = soft_threshold
 ''',
     ],
     "ch05-ex3-solution": [
