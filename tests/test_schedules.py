@@ -125,7 +125,7 @@ def test_range_test_rejects_bad_input(digits, kwargs, message):
 def test_range_test_rejects_bad_model_and_data(digits):
     with pytest.raises(ValueError, match="model is a str"):
         lr_range_test("net", digits.train)
-    with pytest.raises(ValueError, match="train is a"):
+    with pytest.raises(ValueError, match="here train is a"):
         lr_range_test(models.mlp(64, [8], 10), digits.train[0])
 
 

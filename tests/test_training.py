@@ -180,11 +180,11 @@ def test_fit_bad_data():
         fit(net, (torch.zeros(0, 2), torch.zeros(0, dtype=torch.long)))
     with pytest.raises(ValueError, match=r"train\[0\] \(X\) has 10 samples but train\[1\] \(y\) has 9"):
         fit(net, (torch.zeros(10, 2), torch.zeros(9, dtype=torch.long)))
-    with pytest.raises(ValueError, match="train is a Tensor"):
+    with pytest.raises(ValueError, match=r"train=<Tensor of shape \(10, 2\)> is not allowed: expected a pair \(X, y\).*here train is a Tensor"):
         fit(net, torch.zeros(10, 2))
-    with pytest.raises(ValueError, match="optimizer is a str"):
+    with pytest.raises(ValueError, match="optimizer='adam' is not allowed: expected a torch.optim.Optimizer or None"):
         fit(net, (torch.zeros(10, 2), torch.zeros(10, dtype=torch.long)), optimizer="adam")
-    with pytest.raises(ValueError, match="model has no parameters"):
+    with pytest.raises(ValueError, match="model=ReLU.. is not allowed: expected a model with parameters"):
         fit(nn.ReLU(), (torch.zeros(10, 2), torch.zeros(10, dtype=torch.long)))
 
 

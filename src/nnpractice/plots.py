@@ -2,8 +2,9 @@
 
 Every function returns the matplotlib ``Figure`` it drew, with labelled axes.
 
->>> from nnpractice import plots, training
->>> h = training.History(); h.log({"train_loss": 1.0, "val_loss": 1.2}); h.log({"train_loss": 0.5, "val_loss": 0.9})
+>>> from nnpractice import plots
+>>> from nnpractice.history import History
+>>> h = History(); h.log({"train_loss": 1.0, "val_loss": 1.2}); h.log({"train_loss": 0.5, "val_loss": 0.9})
 >>> fig = plots.curves(h)
 >>> fig.axes[0].get_xlabel()
 'epoch'
@@ -18,6 +19,7 @@ import numpy as np
 import torch
 
 from ._validation import check_nonempty
+from .history import History
 
 
 def style() -> None:
@@ -46,8 +48,6 @@ def curves(histories, *, metrics: Sequence[str] = ("loss", "accuracy"), labels: 
     ``histories`` is one :class:`~nnpractice.training.History` or a mapping
     ``label → History`` / list of them (then ``labels`` names them).
     """
-    from .training import History
-
     if isinstance(histories, History):
         runs = {"": histories}
     elif isinstance(histories, Mapping):
@@ -76,7 +76,11 @@ def curves(histories, *, metrics: Sequence[str] = ("loss", "accuracy"), labels: 
         ax.set_ylabel(metric.replace("_", " "))
         if xlim is not None:
             ax.set_xlim(*xlim)
-        ax.legend()
+        if ax.lines:
+            ax.legend()
+        else:  # e.g. a run that diverged in its first epoch: say so instead of an empty frame
+            statuses = "; ".join(f"{label + ': ' if label else ''}{h.status}" for label, h in runs.items())
+            ax.text(0.5, 0.5, f"no finished epoch\n({statuses})", ha="center", va="center", transform=ax.transAxes)
     if title:
         fig.suptitle(title)
     fig.tight_layout()

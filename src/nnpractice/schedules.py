@@ -30,7 +30,7 @@ from torch.optim import lr_scheduler
 
 from ._validation import check_choice, check_positive, check_range
 from .data import BatchIterator
-from .training import Callback, _as_batches, _clone
+from .training import Callback, as_batches, clone_state
 
 SCHEDULES = ("constant", "step", "plateau", "cyclic", "cosine", "cosine_restarts", "one_cycle")
 BATCH_WISE = (lr_scheduler.OneCycleLR, lr_scheduler.CyclicLR)
@@ -132,10 +132,10 @@ def lr_range_test(model: nn.Module, train, *, optimizer: torch.optim.Optimizer |
     if not params:
         raise ValueError("model has no parameters: there is nothing to test.")
     dev = params[0].device
-    batches = _as_batches(train, "train", batch_size, True, seed, dev)
+    batches = as_batches(train, "train", batch_size, True, seed, dev)
 
     # Save everything the test touches.
-    saved_model = _clone(model.state_dict())
+    saved_model = clone_state(model.state_dict())
     saved_grads = [None if p.grad is None else p.grad.detach().clone() for p in params]
     saved_mode = {name: m.training for name, m in model.named_modules()}
     saved_rng = torch.get_rng_state()   # dropout draws from it: the test leaves it as found too
@@ -144,7 +144,7 @@ def lr_range_test(model: nn.Module, train, *, optimizer: torch.optim.Optimizer |
     if own_optimizer:
         optimizer = torch.optim.SGD(params, lr=start_lr, momentum=0.9)
     else:
-        saved_optimizer = _clone(optimizer.state_dict())
+        saved_optimizer = clone_state(optimizer.state_dict())
 
     factor = (end_lr / start_lr) ** (1 / (num_steps - 1))
     lrs, losses = [], []

@@ -20,14 +20,34 @@ import contextlib
 import copy
 import math
 import time
-from typing import Callable, Iterable, Mapping
+from collections.abc import Mapping
+from numbers import Integral, Real
+from typing import Callable, Sequence
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
-from ._validation import check_choice, check_nonempty, check_positive, check_same_length
+from ._validation import (
+    InstanceOf,
+    Interval,
+    InvalidParameterError,
+    Options,
+    Pair,
+    Sequences,
+    check,
+    check_choice,
+    invalid,
+    validate_params,
+)
+from .callbacks import Callback, EarlyStopping, LivePlot, ProgressBar, overrides
 from .data import BatchIterator
 from .device import pick_device
+from .history import History
+
+# Callbacks and History live in their own modules; these names stay importable from here.
+__all__ = ["fit", "evaluate", "correct_count", "Trainer", "SpeedOptions", "History", "Callback", "EarlyStopping",
+           "ProgressBar", "LivePlot", "is_diverged", "check_targets", "clone_state", "as_batches"]
 
 # --------------------------------------------------------------------------- #
 # Metrics: each returns a *sum* over the batch as a tensor (no host sync).
@@ -46,224 +66,15 @@ def _default_metrics(target: torch.Tensor) -> dict[str, Callable]:
 
 
 # --------------------------------------------------------------------------- #
-# History
-# --------------------------------------------------------------------------- #
-
-
-class History:
-    """Per-epoch records of a run, plus how it ended.
-
-    ``history["val_loss"]`` is a list with one value per finished epoch (epoch 1
-    first). ``status`` is ``"completed"``, ``"stopped early at epoch k"`` or
-    ``"diverged at epoch k"``; ``diverged`` and ``best_epoch`` say the same in
-    machine-readable form.
-    """
-
-    def __init__(self):
-        self.records: dict[str, list[float]] = {}
-        self.status = "not started"
-        self.diverged = False
-        self.diverged_at: int | None = None
-        self.stopped_at: int | None = None
-        self.best_epoch: int | None = None
-        self.settings: dict = {}  # device, precision, channels_last, compile: as fit resolved them
-
-    def log(self, values: Mapping[str, float]) -> None:
-        for key, value in values.items():
-            self.records.setdefault(key, []).append(float(value))
-
-    @property
-    def num_epochs(self) -> int:
-        return len(self.records.get("train_loss", []))
-
-    @property
-    def epochs(self) -> list[int]:
-        return list(range(1, self.num_epochs + 1))
-
-    def __getitem__(self, key: str) -> list[float]:
-        if key not in self.records:
-            raise KeyError(f"History has no {key!r}: it has {sorted(self.records)}.")
-        return self.records[key]
-
-    def __contains__(self, key: str) -> bool:
-        return key in self.records
-
-    def keys(self):
-        return self.records.keys()
-
-    def last(self, key: str) -> float:
-        """The value of ``key`` after the last finished epoch."""
-        return self[key][-1]
-
-    def best(self, key: str = "val_loss", mode: str = "auto") -> tuple[int, float]:
-        """``(epoch, value)`` of the best value of ``key`` (``min`` for losses, else ``max``)."""
-        values = self[key]
-        if mode == "auto":
-            mode = "min" if "loss" in key else "max"
-        check_choice("mode", mode, ("min", "max", "auto"))
-        finite = [(v, i) for i, v in enumerate(values) if math.isfinite(v)]
-        if not finite:
-            raise ValueError(f"History[{key!r}] has no finite value.")
-        value, index = (min if mode == "min" else max)(finite)
-        return index + 1, value
-
-    def __repr__(self) -> str:
-        parts = [f"History({self.num_epochs} epochs, {self.status}"]
-        for key in ("train_loss", "val_loss", "val_accuracy"):
-            if key in self.records and self.records[key]:
-                parts.append(f"{key}={self.records[key][-1]:.4g}")
-        return ", ".join(parts) + ")"
-
-
-# --------------------------------------------------------------------------- #
-# Callbacks (Keras/Lightning vocabulary)
-# --------------------------------------------------------------------------- #
-
-
-class Callback:
-    """Hooks into :func:`fit`. Override the ones you need.
-
-    Every hook receives the :class:`Trainer` (model, optimizer, history, epoch...).
-    Set ``trainer.stop_training = True`` to stop after the current epoch.
-    """
-
-    def on_train_begin(self, trainer: "Trainer") -> None: ...
-    def on_epoch_begin(self, trainer: "Trainer") -> None: ...
-    def on_batch_end(self, trainer: "Trainer", batch_index: int, loss: torch.Tensor) -> None: ...
-    def on_epoch_end(self, trainer: "Trainer", logs: dict) -> None: ...
-    def on_train_end(self, trainer: "Trainer") -> None: ...
-
-
-def _overrides(callback: Callback, hook: str) -> bool:
-    return getattr(type(callback), hook) is not getattr(Callback, hook)
-
-
-class EarlyStopping(Callback):
-    """Stop when ``monitor`` has not improved for ``patience`` epochs; restore the best weights.
-
-    >>> stopper = EarlyStopping(monitor="val_loss", patience=3)
-    """
-
-    def __init__(self, monitor: str = "val_loss", *, patience: int = 5, min_delta: float = 0.0,
-                 mode: str = "auto", restore_best_weights: bool = True):
-        check_positive("patience", patience, integer=True)
-        if not (isinstance(min_delta, (int, float)) and min_delta >= 0):
-            raise ValueError(f"min_delta={min_delta!r} is not allowed: expected a number >= 0.")
-        check_choice("mode", mode, ("auto", "min", "max"))
-        self.monitor = monitor
-        self.patience = patience
-        self.min_delta = float(min_delta)
-        self.mode = ("min" if "loss" in monitor else "max") if mode == "auto" else mode
-        self.restore_best_weights = restore_best_weights
-
-    def on_train_begin(self, trainer):
-        self.best_value = math.inf if self.mode == "min" else -math.inf
-        self.best_epoch = None
-        self.best_state = None
-        self.wait = 0
-
-    def _improved(self, value: float) -> bool:
-        if self.mode == "min":
-            return value < self.best_value - self.min_delta
-        return value > self.best_value + self.min_delta
-
-    def on_epoch_end(self, trainer, logs):
-        if self.monitor not in logs:
-            raise ValueError(
-                f"monitor={self.monitor!r} is not logged by fit: expected one of {sorted(logs)} "
-                "(pass validation data to fit to get val_* values)."
-            )
-        value = logs[self.monitor]
-        if math.isfinite(value) and self._improved(value):
-            self.best_value, self.best_epoch, self.wait = value, trainer.epoch, 0
-            if self.restore_best_weights:
-                self.best_state = {k: v.detach().clone() for k, v in trainer.model.state_dict().items()}
-        else:
-            self.wait += 1
-            if self.wait >= self.patience:
-                trainer.stop_training = True
-                trainer.stop_reason = f"stopped early at epoch {trainer.epoch}"
-
-    def on_train_end(self, trainer):
-        trainer.history.best_epoch = self.best_epoch
-        if self.restore_best_weights and self.best_state is not None:
-            trainer.model.load_state_dict(self.best_state)
-
-
-class ProgressBar(Callback):
-    """A ``tqdm.auto`` bar over epochs showing the latest losses."""
-
-    def on_train_begin(self, trainer):
-        from tqdm.auto import tqdm
-
-        self.bar = tqdm(total=trainer.num_epochs, unit="epoch", leave=True)
-
-    def on_epoch_end(self, trainer, logs):
-        shown = {k: f"{v:.4g}" for k, v in logs.items() if k in ("train_loss", "val_loss", "val_accuracy")}
-        self.bar.set_postfix(shown, refresh=False)
-        self.bar.update(1)
-
-    def on_train_end(self, trainer):
-        self.bar.close()
-
-
-def _in_notebook() -> bool:
-    try:
-        from IPython import get_ipython
-    except ImportError:
-        return False
-    shell = get_ipython()
-    return shell is not None and "IPKernelApp" in getattr(shell, "config", {})
-
-
-class LivePlot(Callback):
-    """Redraw the loss (and accuracy) curves while training runs in a notebook.
-
-    Outside a Jupyter kernel (scripts, unit tests) it stays quiet. Redraws are
-    throttled to one per ``min_interval`` seconds, plus a final one.
-    """
-
-    def __init__(self, metrics: Iterable[str] = ("loss", "accuracy"), *, min_interval: float = 0.5):
-        self.metrics = tuple(metrics)
-        self.min_interval = min_interval
-        self.figure = None
-
-    def on_train_begin(self, trainer):
-        self.active = _in_notebook()
-        self._last_draw = -math.inf
-        if self.active:
-            import matplotlib.pyplot as plt
-            from IPython.display import display
-
-            self.figure = plt.figure(figsize=(9, 3.2))
-            self.handle = display(self.figure, display_id=True)
-            plt.close(self.figure)  # shown through the display handle only
-
-    def _draw(self, trainer):
-        from .plots import curves
-
-        self.figure.clear()
-        curves(trainer.history, metrics=self.metrics, figure=self.figure,
-               xlim=(0.5, trainer.num_epochs + 0.5))
-        self.handle.update(self.figure)
-        self._last_draw = time.perf_counter()
-
-    def on_epoch_end(self, trainer, logs):
-        if self.active and time.perf_counter() - self._last_draw >= self.min_interval:
-            self._draw(trainer)
-
-    def on_train_end(self, trainer):
-        if self.active and trainer.history.num_epochs:
-            self._draw(trainer)
-
-
-# --------------------------------------------------------------------------- #
 # The loop
 # --------------------------------------------------------------------------- #
 
 
 class Trainer:
-    """The state a callback sees: model, optimizer, loss, history and where we are."""
+    """The state a callback sees: model, optimizer, loss, history and where the loop is.
+
+    Callbacks read it and may set ``stop_training`` (with ``stop_reason``) to end the run.
+    """
 
     def __init__(self, model, optimizer, loss_fn, history, num_epochs, device):
         self.model = model
@@ -273,35 +84,74 @@ class Trainer:
         self.num_epochs = num_epochs
         self.device = device
         self.epoch = 0
+        self.batch_index = -1
+        self.batch: tuple | None = None  # the current (xb, yb), for batch hooks
         self.stop_training = False
         self.stop_reason = ""
 
 
-def _clone(state):
+def clone_state(state):
     """A copy of a (nested) state dict whose tensors are cloned: cheaper than ``copy.deepcopy``."""
     if isinstance(state, torch.Tensor):
         return state.detach().clone()
     if isinstance(state, dict):
-        return {k: _clone(v) for k, v in state.items()}
+        return {k: clone_state(v) for k, v in state.items()}
     if isinstance(state, (list, tuple)):
-        return type(state)(_clone(v) for v in state)
+        return type(state)(clone_state(v) for v in state)
     return copy.copy(state)
 
 
-def _as_batches(data, name: str, batch_size: int, shuffle: bool, seed, dev) -> BatchIterator:
+def as_batches(data, name: str, batch_size: int, shuffle: bool, seed, dev) -> BatchIterator:
+    """``data`` (a pair ``(X, y)`` or a BatchIterator) as a BatchIterator on ``dev``.
+
+    A caller's BatchIterator on another device is copied, never moved in place.
+    """
     if isinstance(data, BatchIterator):
-        return data.to(dev) if data.device != dev else data
-    if not (isinstance(data, (tuple, list)) and len(data) == 2):
-        raise ValueError(
-            f"{name} is a {type(data).__name__}: expected a pair (X, y) of tensors or a BatchIterator."
-        )
+        if data.device == dev:
+            return data
+        return copy.copy(data).to(dev)  # the copy shares the generator, so the order still repeats
+    check(name, data, [Pair(), BatchIterator])
     X, y = data
-    for part, value in ((f"{name}[0] (X)", X), (f"{name}[1] (y)", y)):
-        if not isinstance(value, torch.Tensor):
-            raise ValueError(f"{part} is a {type(value).__name__}: expected a torch.Tensor.")
-    check_nonempty(f"{name}[0] (X)", X)
-    check_same_length(f"{name}[0] (X)", X, f"{name}[1] (y)", y)
     return BatchIterator(X.to(dev), y.to(dev), batch_size=batch_size, shuffle=shuffle, seed=seed)
+
+
+#: Losses whose target has exactly the output's shape (torch would broadcast [N, 1] against [N] silently).
+SAME_SHAPE_LOSSES = (F.mse_loss, F.l1_loss, F.smooth_l1_loss, F.huber_loss,
+                     F.binary_cross_entropy_with_logits, F.binary_cross_entropy)
+
+
+def check_targets(name: str, output: torch.Tensor, target: torch.Tensor, loss_fn: Callable) -> None:
+    """Name the labels (``train[1] (y)``) when their dtype, range or shape cannot fit ``output``.
+
+    Called on the first batch only, so it costs nothing; without it PyTorch's errors name no
+    parameter, and a regression target of shape [N] against an output [N, 1] broadcasts silently.
+    """
+    label = f"{name}[1] (y)"
+    if loss_fn in (F.cross_entropy, F.nll_loss) and not target.is_floating_point():
+        if target.dtype != torch.long:
+            raise InvalidParameterError(f"{label} has dtype {target.dtype}: expected int64 class indices "
+                                        "(torch.long); convert with y.long().")
+        if target.ndim != 1:
+            raise InvalidParameterError(f"{label} has shape {tuple(target.shape)}: expected one class index "
+                                        "per sample, shape (N,).")
+        classes = output.shape[1] if output.ndim == 2 else None
+        low, high = int(target.min()), int(target.max())
+        if low < 0 or (classes is not None and high >= classes):
+            raise InvalidParameterError(f"{label} holds class indices from {low} to {high}: expected indices in "
+                                        f"[0, {classes}) for a model with {classes} outputs.")
+    elif loss_fn in (F.cross_entropy,) and target.shape != output.shape:
+        raise InvalidParameterError(f"{label} is a float tensor of shape {tuple(target.shape)}: expected class "
+                                    f"probabilities of the output's shape {tuple(output.shape)}, or int64 indices.")
+    elif loss_fn in SAME_SHAPE_LOSSES and target.shape != output.shape:
+        raise InvalidParameterError(f"{label} has shape {tuple(target.shape)} but the model outputs "
+                                    f"{tuple(output.shape)}: expected the same shape (reshape y, e.g. y[:, None]).")
+
+
+def is_diverged(epoch_loss: float, first_loss: float, factor: float | None) -> bool:
+    """The one divergence rule: the epoch's loss is not finite, or above ``factor`` × the first batch's."""
+    if not math.isfinite(epoch_loss):
+        return True
+    return factor is not None and math.isfinite(first_loss) and epoch_loss > factor * max(first_loss, 1e-12)
 
 
 # --------------------------------------------------------------------------- #
@@ -329,15 +179,14 @@ class SpeedOptions:
                 compile=False) -> "SpeedOptions":
         check_choice("precision", precision, PRECISIONS)
         if not (isinstance(channels_last, bool) or (isinstance(channels_last, str) and channels_last == "auto")):
-            raise ValueError(f"channels_last={channels_last!r} is not allowed: expected 'auto', True or False.")
+            raise invalid("channels_last", channels_last, "'auto', True or False")
         if not (isinstance(compile, bool) or (isinstance(compile, str) and compile)):
-            raise ValueError(f"compile={compile!r} is not allowed: expected True, False or the name of a "
-                             "torch.compile backend such as 'inductor'.")
+            raise invalid("compile", compile, "True, False or the name of a torch.compile backend such as 'inductor'")
         on_cuda = dev.type == "cuda"
         if precision == "auto":
             precision = "bf16" if on_cuda and torch.cuda.is_bf16_supported() else "fp32"
         elif precision == "bf16" and dev.type not in ("cuda", "cpu"):
-            raise ValueError(f"precision='bf16' is not supported on device {dev.type!r}: "
+            raise InvalidParameterError(f"precision='bf16' is not supported on device {dev.type!r}: "
                              "expected 'fp32' or 'auto' there.")
         has_conv = any(isinstance(m, nn.Conv2d) for m in model.modules())
         if channels_last == "auto":
@@ -363,6 +212,10 @@ class SpeedOptions:
 
 
 @torch.no_grad()
+@validate_params({"model": [nn.Module], "data": [Pair(), BatchIterator], "loss_fn": [callable],
+                  "batch_size": [Interval(Integral, 1, None)], "metrics": [Mapping, None],
+                  "device": [str, torch.device, None], "precision": [Options("fp32", "bf16")],
+                  "channels_last": ["boolean"]})
 def evaluate(model: nn.Module, data, *, loss_fn: Callable = nn.functional.cross_entropy,
              batch_size: int = 1024, metrics: Mapping[str, Callable] | None = None,
              device=None, precision: str = "fp32", channels_last: bool = False) -> dict[str, float]:
@@ -373,16 +226,18 @@ def evaluate(model: nn.Module, data, *, loss_fn: Callable = nn.functional.cross_
     """
     dev = pick_device(device) if device is not None else next(model.parameters()).device
     options = SpeedOptions.resolve(dev, model, precision, channels_last)
-    batches = _as_batches(data, "data", batch_size, False, None, dev)
+    batches = as_batches(data, "data", batch_size, False, None, dev)
     metrics = _default_metrics(batches.tensors[1]) if metrics is None else dict(metrics)
     was_training = model.training
     model.eval()
     totals = {"loss": torch.zeros((), device=dev)}
     totals.update({name: torch.zeros((), device=dev) for name in metrics})
-    for xb, yb in batches:
+    for batch_index, (xb, yb) in enumerate(batches):
         with options.autocast(dev):
             out = model(options.prepare_batch(xb))
         out = out.float()
+        if batch_index == 0:
+            check_targets("data", out, yb, loss_fn)
         totals["loss"] += loss_fn(out, yb) * len(xb)
         for name, fn in metrics.items():
             totals[name] += fn(out, yb)
@@ -391,10 +246,20 @@ def evaluate(model: nn.Module, data, *, loss_fn: Callable = nn.functional.cross_
     return {name: total.item() / n for name, total in totals.items()}
 
 
+@validate_params({
+    "model": [nn.Module], "train": [Pair(), BatchIterator], "val": [Pair(), BatchIterator, None],
+    "num_epochs": [Interval(Integral, 1, None)], "optimizer": [torch.optim.Optimizer, None],
+    "lr": [Interval(Real, 0, None, closed="neither"), None], "loss_fn": [callable],
+    "batch_size": [Interval(Integral, 1, None)], "metrics": [Mapping, None],
+    "callbacks": [Sequences(Callback, allow_empty=True)], "progress": ["boolean"], "live_plot": ["boolean"],
+    "device": [str, torch.device, None], "seed": [Interval(Integral, 0, None), None],
+    "restore_on_divergence": ["boolean"], "divergence_factor": [Interval(Real, 0, None, closed="neither"), None],
+    "precision": [Options(*PRECISIONS)], "channels_last": ["boolean", Options("auto")],
+    "compile": ["boolean", InstanceOf(str, "the name of a torch.compile backend such as 'inductor'")], "verbose": ["boolean"]})
 def fit(model: nn.Module, train, val=None, *, num_epochs: int = 10,
-        optimizer: torch.optim.Optimizer | None = None, lr: float = 1e-3,
+        optimizer: torch.optim.Optimizer | None = None, lr: float | None = None,
         loss_fn: Callable = nn.functional.cross_entropy, batch_size: int = 64,
-        metrics: Mapping[str, Callable] | None = None, callbacks: Iterable[Callback] = (),
+        metrics: Mapping[str, Callable] | None = None, callbacks: Sequence[Callback] = (),
         progress: bool = False, live_plot: bool = False, device=None, seed: int | None = 0,
         restore_on_divergence: bool = True, divergence_factor: float | None = 10.0,
         precision: str = "auto", channels_last: bool | str = "auto", compile: bool | str = False,
@@ -405,15 +270,18 @@ def fit(model: nn.Module, train, val=None, *, num_epochs: int = 10,
     ----------
     train, val : ``(X, y)`` tensors or a :class:`~nnpractice.data.BatchIterator`.
         ``val`` is optional; with it, ``val_loss`` and ``val_<metric>`` are logged.
+        Class labels must be int64 indices in ``[0, outputs)``; the error names ``train[1]`` otherwise.
     optimizer : a ``torch.optim`` optimizer over ``model``'s parameters.
-        If omitted, ``Adam(model.parameters(), lr=lr)``.
+        If omitted, ``Adam(model.parameters(), lr=lr)`` with ``lr`` 1e-3 by default;
+        passing both is an error (the optimizer carries its own rate).
     loss_fn : ``loss_fn(output, target)`` returning the batch's mean loss.
     metrics : name → ``fn(output, target)`` returning a *sum* over the batch;
         default: ``accuracy`` when the targets are class labels.
-    callbacks : :class:`Callback` objects; ``progress`` and ``live_plot`` add a
-        :class:`ProgressBar` and a :class:`LivePlot`.
+    callbacks : :class:`~nnpractice.callbacks.Callback` objects; ``progress`` and ``live_plot``
+        add a :class:`~nnpractice.callbacks.ProgressBar` and a :class:`~nnpractice.callbacks.LivePlot`.
     device : ``"auto"``, ``"cpu"``, ``"cuda"`` or ``"mps"``; default: where the model is.
-    seed : seeds the order of the training batches (``None``: a fresh order each run).
+    seed : seeds the order of the training batches (``None``: a fresh order each run). A
+        BatchIterator keeps its own generator and order.
     precision : ``"auto"``, ``"fp32"`` or ``"bf16"``. ``"auto"`` is bf16 autocast on a CUDA
         GPU that supports it (weights and optimizer stay float32; no loss scaling is needed
         for bf16) and float32 everywhere else. It applies to the training steps; validation
@@ -433,6 +301,10 @@ def fit(model: nn.Module, train, val=None, *, num_epochs: int = 10,
     ``"diverged at epoch k"`` and, with ``restore_on_divergence``, the model and
     optimizer go back to their state before that epoch, so nothing is lost.
 
+    A callback may stop the run after any batch (``trainer.stop_training = True``); the
+    partial epoch is then logged over the samples it saw. If anything raises, every
+    callback's ``on_exception`` and then ``on_train_end`` run before the error goes on.
+
     Example
     -------
     >>> import torch
@@ -443,19 +315,11 @@ def fit(model: nn.Module, train, val=None, *, num_epochs: int = 10,
     >>> fit(net, (X, y), num_epochs=2, optimizer=opt).num_epochs
     2
     """
-    check_positive("num_epochs", num_epochs, integer=True)
-    check_positive("batch_size", batch_size, integer=True)
-    if divergence_factor is not None:
-        check_positive("divergence_factor", divergence_factor)
-    if optimizer is None:
-        check_positive("lr", lr)
-    elif not isinstance(optimizer, torch.optim.Optimizer):
-        raise ValueError(f"optimizer is a {type(optimizer).__name__}: expected a torch.optim.Optimizer.")
-    if not isinstance(model, nn.Module):
-        raise ValueError(f"model is a {type(model).__name__}: expected a torch.nn.Module.")
+    if optimizer is not None and lr is not None:
+        raise invalid("lr", lr, "None when an optimizer is passed (the optimizer carries its own learning rate)")
     params = list(model.parameters())
     if not params:
-        raise ValueError("model has no parameters: there is nothing to train.")
+        raise invalid("model", model, "a model with parameters (this one has nothing to train)")
 
     dev = pick_device(device) if device is not None else params[0].device
     options = SpeedOptions.resolve(dev, model, precision, channels_last, compile)
@@ -467,96 +331,110 @@ def fit(model: nn.Module, train, val=None, *, num_epochs: int = 10,
         forward = torch.compile(model, backend=backend)
     else:
         forward = model
-    train_batches = _as_batches(train, "train", batch_size, True, seed, dev)
-    val_batches = _as_batches(val, "val", max(batch_size, 1024), False, None, dev) if val is not None else None
+    train_batches = as_batches(train, "train", batch_size, True, seed, dev)
+    val_batches = as_batches(val, "val", max(batch_size, 1024), False, None, dev) if val is not None else None
     metrics = _default_metrics(train_batches.tensors[1]) if metrics is None else dict(metrics)
     if optimizer is None:
-        optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+        optimizer = torch.optim.Adam(model.parameters(), lr=1e-3 if lr is None else lr)
 
     callbacks = list(callbacks)
     if progress:
         callbacks.append(ProgressBar())
     if live_plot:
         callbacks.append(LivePlot())
-    for cb in callbacks:
-        if not isinstance(cb, Callback):
-            raise ValueError(f"callbacks holds a {type(cb).__name__}: expected nnpractice.training.Callback objects.")
-    batch_callbacks = [cb for cb in callbacks if _overrides(cb, "on_batch_end")]
+    # Per-batch hooks cost a Python call per batch: only callbacks that define them are called.
+    batch_begin = [cb for cb in callbacks if overrides(cb, "on_batch_begin")]
+    batch_end = [cb for cb in callbacks if overrides(cb, "on_batch_end")]
 
-    history = History()
+    keys = ["train_loss", *(f"train_{m}" for m in metrics)]
+    if val_batches is not None:
+        keys += ["val_loss", *(f"val_{m}" for m in metrics)]
+    history = History(keys + ["lr", "epoch_time"])
     history.status = "running"
     history.settings = {"device": str(dev), **options.as_dict()}
     first_loss = None
     trainer = Trainer(model, optimizer, loss_fn, history, num_epochs, dev)
-    for cb in callbacks:
-        cb.on_train_begin(trainer)
-
-    for epoch in range(1, num_epochs + 1):
-        trainer.epoch = epoch
+    try:
         for cb in callbacks:
-            cb.on_epoch_begin(trainer)
-        if restore_on_divergence:
-            saved = (_clone(model.state_dict()), _clone(optimizer.state_dict()))
-        start = time.perf_counter()
-        model.train()
-        # Per-batch values stay on the device in lists; one sum and one sync per epoch.
-        batch_losses, batch_sizes, outputs, targets = [], [], [], []
-        for batch_index, (xb, yb) in enumerate(train_batches):
-            with options.autocast(dev):
-                output = forward(options.prepare_batch(xb))
-                loss = loss_fn(output, yb)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-            loss = loss.detach()
-            if first_loss is None:
-                first_loss = loss.item()
-            batch_losses.append(loss)
-            batch_sizes.append(len(xb))
-            if metrics:  # metrics are computed once per epoch, on all outputs at once
-                outputs.append(output.detach().float())  # a no-op in float32; bf16 outputs are widened
-                targets.append(yb)
-            for cb in batch_callbacks:
-                cb.on_batch_end(trainer, batch_index, loss)
-
-        n = train_batches.num_samples
-        sizes = torch.tensor(batch_sizes, device=dev, dtype=torch.float32)
-        logs = {"train_loss": (torch.stack(batch_losses).float() @ sizes).item() / n}
-        if metrics:
-            all_outputs, all_targets = torch.cat(outputs), torch.cat(targets)
-            logs.update({f"train_{name}": fn(all_outputs, all_targets).item() / n for name, fn in metrics.items()})
-            del outputs[:], targets[:], all_outputs, all_targets
-        exploded = (divergence_factor is not None and math.isfinite(first_loss)
-                    and logs["train_loss"] > divergence_factor * max(first_loss, 1e-12))
-        if not math.isfinite(logs["train_loss"]) or exploded:
-            history.diverged, history.diverged_at = True, epoch
-            history.status = f"diverged at epoch {epoch}"
+            cb.on_train_begin(trainer)
+        for epoch in range(1, num_epochs + 1):
+            trainer.epoch = epoch
+            for cb in callbacks:
+                cb.on_epoch_begin(trainer)
             if restore_on_divergence:
-                model.load_state_dict(saved[0])
-                optimizer.load_state_dict(saved[1])
-            if verbose:
-                kept = f"the weights from the end of epoch {epoch - 1} were kept" if restore_on_divergence else ""
-                print(f"Training diverged at epoch {epoch} (training loss {logs['train_loss']:.4g}, "
-                      f"first batch {first_loss:.4g}); "
-                      f"stopped{'; ' + kept if kept else ''}.")
-            break
-        if val_batches is not None:
-            # Validation stays in float32, so the logged numbers are evaluate(model, val)'s on any device.
-            val_logs = evaluate(model, val_batches, loss_fn=loss_fn, metrics=metrics,
-                                channels_last=options.channels_last)
-            logs.update({f"val_{name}": value for name, value in val_logs.items()})
-        logs["lr"] = optimizer.param_groups[0]["lr"]
-        logs["epoch_time"] = time.perf_counter() - start
-        history.log(logs)
-        for cb in callbacks:
-            cb.on_epoch_end(trainer, logs)
-        if trainer.stop_training:
-            history.stopped_at = epoch
-            history.status = trainer.stop_reason or f"stopped at epoch {epoch}"
-            break
+                saved = (clone_state(model.state_dict()), clone_state(optimizer.state_dict()))
+            start = time.perf_counter()
+            model.train()
+            # Per-batch values stay on the device in lists; one sum and one sync per epoch.
+            batch_losses, batch_sizes, outputs, targets = [], [], [], []
+            for batch_index, (xb, yb) in enumerate(train_batches):
+                trainer.batch_index, trainer.batch = batch_index, (xb, yb)
+                for cb in batch_begin:
+                    cb.on_batch_begin(trainer, batch_index)
+                with options.autocast(dev):
+                    output = forward(options.prepare_batch(xb))
+                    if first_loss is None:
+                        check_targets("train", output, yb, loss_fn)
+                    loss = loss_fn(output, yb)
+                optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                optimizer.step()
+                loss = loss.detach()
+                if first_loss is None:
+                    first_loss = loss.item()
+                batch_losses.append(loss)
+                batch_sizes.append(len(xb))
+                if metrics:  # metrics are computed once per epoch, on all outputs at once
+                    outputs.append(output.detach().float())  # a no-op in float32; bf16 outputs are widened
+                    targets.append(yb)
+                for cb in batch_end:
+                    cb.on_batch_end(trainer, batch_index, loss)
+                if trainer.stop_training:  # honoured after any batch
+                    break
 
-    if history.status == "running":
-        history.status = "completed"
-    for cb in callbacks:
-        cb.on_train_end(trainer)
+            n = sum(batch_sizes)  # the whole set, or the part seen before a stop
+            sizes = torch.tensor(batch_sizes, device=dev, dtype=torch.float32)
+            logs = {"train_loss": (torch.stack(batch_losses).float() @ sizes).item() / n}
+            if metrics:
+                all_outputs, all_targets = torch.cat(outputs), torch.cat(targets)
+                logs.update({f"train_{name}": fn(all_outputs, all_targets).item() / n for name, fn in metrics.items()})
+                del outputs[:], targets[:], all_outputs, all_targets
+            if is_diverged(logs["train_loss"], first_loss, divergence_factor):
+                history.diverged, history.diverged_at = True, epoch
+                history.diverged_loss = logs["train_loss"]
+                history.status = f"diverged at epoch {epoch}"
+                if restore_on_divergence:
+                    model.load_state_dict(saved[0])
+                    optimizer.load_state_dict(saved[1])
+                if verbose:
+                    kept = f"the weights from the end of epoch {epoch - 1} were kept" if restore_on_divergence else ""
+                    print(f"Training diverged at epoch {epoch} (training loss {logs['train_loss']:.4g}, "
+                          f"first batch {first_loss:.4g}); "
+                          f"stopped{'; ' + kept if kept else ''}.")
+                break
+            if val_batches is not None:
+                # Validation stays in float32, so the logged numbers are evaluate(model, val)'s on any device.
+                val_logs = evaluate(model, val_batches, loss_fn=loss_fn, metrics=metrics,
+                                    channels_last=options.channels_last)
+                logs.update({f"val_{name}": value for name, value in val_logs.items()})
+            logs["lr"] = optimizer.param_groups[0]["lr"]
+            logs["epoch_time"] = time.perf_counter() - start
+            history.log(logs)
+            for cb in callbacks:
+                cb.on_epoch_end(trainer, logs)
+            if trainer.stop_training:
+                history.stopped_at = epoch
+                history.status = trainer.stop_reason or f"stopped at epoch {epoch}"
+                break
+        if history.status == "running":
+            history.status = "completed"
+    except BaseException as error:
+        history.status = f"failed at epoch {trainer.epoch}: {type(error).__name__}"
+        for cb in callbacks:
+            cb.on_exception(trainer, error)
+        raise
+    finally:
+        trainer.batch = None  # drop the last batch: the trainer may outlive the run
+        for cb in callbacks:
+            cb.on_train_end(trainer)
     return history

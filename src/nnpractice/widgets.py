@@ -47,7 +47,7 @@ from torch import nn
 
 from . import data, models
 from ._validation import check_choice, check_positive, check_range
-from .training import History
+from .history import History
 
 IMAGE_PROBLEMS = ("digits", "mnist1d")
 PROBLEMS = data.TOY_PROBLEMS + IMAGE_PROBLEMS
