@@ -44,26 +44,11 @@ from .callbacks import Callback, EarlyStopping, LivePlot, ProgressBar, overrides
 from .data import BatchIterator
 from .device import pick_device
 from .history import History
+from .metrics import correct_count, default_metrics
 
 # Callbacks and History live in their own modules; these names stay importable from here.
 __all__ = ["fit", "evaluate", "correct_count", "Trainer", "SpeedOptions", "History", "Callback", "EarlyStopping",
            "ProgressBar", "LivePlot", "is_diverged", "check_targets", "clone_state", "as_batches"]
-
-# --------------------------------------------------------------------------- #
-# Metrics: each returns a *sum* over the batch as a tensor (no host sync).
-# --------------------------------------------------------------------------- #
-
-
-def correct_count(output: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-    """How many predictions are right: argmax for several outputs, ``> 0`` for one logit."""
-    if output.ndim == 2 and output.shape[1] > 1:
-        return (output.argmax(dim=1) == target).sum()
-    return ((output.reshape(-1) > 0).long() == target.reshape(-1).long()).sum()
-
-
-def _default_metrics(target: torch.Tensor) -> dict[str, Callable]:
-    return {"accuracy": correct_count} if not target.is_floating_point() else {}
-
 
 # --------------------------------------------------------------------------- #
 # The loop
@@ -227,7 +212,7 @@ def evaluate(model: nn.Module, data, *, loss_fn: Callable = nn.functional.cross_
     dev = pick_device(device) if device is not None else next(model.parameters()).device
     options = SpeedOptions.resolve(dev, model, precision, channels_last)
     batches = as_batches(data, "data", batch_size, False, None, dev)
-    metrics = _default_metrics(batches.tensors[1]) if metrics is None else dict(metrics)
+    metrics = default_metrics(batches.tensors[1]) if metrics is None else dict(metrics)
     was_training = model.training
     model.eval()
     totals = {"loss": torch.zeros((), device=dev)}
@@ -333,7 +318,7 @@ def fit(model: nn.Module, train, val=None, *, num_epochs: int = 10,
         forward = model
     train_batches = as_batches(train, "train", batch_size, True, seed, dev)
     val_batches = as_batches(val, "val", max(batch_size, 1024), False, None, dev) if val is not None else None
-    metrics = _default_metrics(train_batches.tensors[1]) if metrics is None else dict(metrics)
+    metrics = default_metrics(train_batches.tensors[1]) if metrics is None else dict(metrics)
     if optimizer is None:
         optimizer = torch.optim.Adam(model.parameters(), lr=1e-3 if lr is None else lr)
 

@@ -1,0 +1,58 @@
+"""Conditions over seeds: each seed a dot, the mean ± sd a bar."""
+from __future__ import annotations
+
+from typing import Mapping
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+from .._validation import check_nonempty
+
+
+def conditions(results, metric: str, *, ax=None, title: str | None = None):
+    """Several conditions side by side: each seed's value as a dot, the mean ± sd as an error bar.
+
+    ``results`` is a list of :func:`~nnpractice.experiments.repeat` results (named by their
+    ``name``) or a mapping ``label → result``. With one seed a condition has no sd: its bar is the mean alone.
+    """
+    from ..experiments import Repeated  # imported here: experiments is a leaf, plots must not need it to load
+
+    if isinstance(results, Repeated):
+        results = [results]
+    if isinstance(results, Mapping):
+        runs = dict(results)
+    else:
+        results = list(results)
+        runs = {getattr(r, "name", None) or f"condition {i + 1}": r for i, r in enumerate(results)}
+        # two results with one name would silently draw as one condition
+        if len(runs) != len(results):
+            names = [getattr(r, "name", None) for r in results]
+            raise ValueError(f"results named {names} is not allowed: expected distinct names (or pass a dict label → result).")
+    check_nonempty("results", runs)
+    for label, result in runs.items():
+        if not isinstance(result, Repeated):
+            raise TypeError(f"results[{label!r}]={result!r} is not allowed: expected the result of experiments.repeat.")
+        if metric not in result:
+            raise ValueError(f"metric={metric!r} is not allowed: {label!r} has only {result.metrics}.")
+    created = ax is None
+    if created:
+        _, ax = plt.subplots(figsize=(max(3.5, 1.4 * len(runs) + 1.5), 3.6))
+    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    for i, result in enumerate(runs.values()):
+        summary = result[metric]
+        color = colors[i % len(colors)]
+        # the seeds spread a little sideways so that equal values stay visible as separate dots
+        offsets = np.linspace(-0.12, 0.12, summary.n) if summary.n > 1 else np.zeros(1)
+        ax.scatter(i + 0.2 + offsets, summary.values, color=color, alpha=0.6, s=18, zorder=2)
+        spread = summary.sd if summary.n > 1 else 0.0
+        ax.errorbar([i], [summary.mean], yerr=[spread], fmt="o", color=color, capsize=6, markersize=7,
+                    elinewidth=2, zorder=3)
+    ax.set_xticks(range(len(runs)), [str(label) for label in runs])
+    ax.set_xlim(-0.6, len(runs) - 0.4)
+    ax.set_xlabel("condition")
+    ax.set_ylabel(f"{metric.replace('_', ' ')} (mean ± sd)")
+    if title:
+        ax.set_title(title)
+    if created:
+        ax.figure.tight_layout()
+    return ax.figure
