@@ -222,6 +222,27 @@ def test_allowed_code_runs_and_the_previous_profiler_comes_back():
     assert z == 0.5 and "call" in events, "the outer profiler kept running inside the block"
 
 
+def test_a_decorated_function_is_watched_by_its_own_code_not_the_shared_wrapper():
+    # validate_params gives every library function a wrapper with one shared code object:
+    # forbidding one decorated function must not forbid all of them
+    from nnpractice._validation import validate_params
+
+    @validate_params({"x": [int]})
+    def forbidden(x):
+        return x
+
+    @validate_params({"x": [int]})
+    def allowed(x):
+        return x
+
+    assert forbidden.__code__ is allowed.__code__  # the situation this test is about
+    with forbid_calls(forbidden, reason="r"):
+        assert allowed(1) == 1
+    with pytest.raises(AssertionError, match="forbidden was called"):
+        with forbid_calls(forbidden, reason="r"):
+            forbidden(1)
+
+
 def test_nested_blocks_both_watch():
     with pytest.raises(AssertionError, match="validate_inputs was called"):
         with forbid_calls(deploy.validate_inputs):

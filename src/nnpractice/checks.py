@@ -111,11 +111,11 @@ def _watched(index: int, function) -> tuple[list[types.CodeType], list]:
     if isinstance(function, (staticmethod, classmethod)):
         function = function.__func__
     if isinstance(function, types.FunctionType):
-        codes = [function.__code__]
-        unwrapped = getattr(function, "__wrapped__", None)
-        if isinstance(unwrapped, types.FunctionType):
-            codes.append(unwrapped.__code__)
-        return codes, []
+        # a decorator's wrapper shares one code object with every function it wraps (validate_params
+        # wraps most of the library): watch the innermost function, which every call still reaches
+        while isinstance(getattr(function, "__wrapped__", None), types.FunctionType):
+            function = function.__wrapped__
+        return [function.__code__], []
     if isinstance(function, (types.BuiltinFunctionType, types.MethodDescriptorType)):
         return [], [function]
     raise ValueError(f"functions[{index}]={function!r} is not allowed: expected {allowed}.")
