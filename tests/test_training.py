@@ -148,7 +148,23 @@ def test_progress_and_live_plot_are_quiet_outside_notebooks(capsys):
     X, y = torch.randn(10, 2), torch.randint(0, 2, (10,))
     h = fit(models.mlp(2, [4], 2), (X, y), num_epochs=2, progress=True, live_plot=True)
     assert h.status == "completed"
-    assert capsys.readouterr().out == ""
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err == ""  # tqdm writes to stderr: both streams are checked
+
+
+def test_the_progress_bar_does_write_on_a_terminal(monkeypatch):
+    import io
+    import sys
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    terminal = Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    X, y = torch.randn(10, 2), torch.randint(0, 2, (10,))
+    fit(models.mlp(2, [4], 2), (X, y), num_epochs=2, progress=True)
+    assert "2/2" in terminal.getvalue()  # the bar reached the terminal, so the quiet test checks a real stream
 
 
 def test_fit_accepts_a_batch_iterator_and_float_targets():

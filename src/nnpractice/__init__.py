@@ -11,10 +11,12 @@ from __future__ import annotations
 import os
 import sys
 from dataclasses import dataclass
+from numbers import Integral
 
 import torch
 
 from . import data, device, experiments, models, plots, training
+from ._validation import InstanceOf, Interval, InvalidParameterError, Options, check, validate_params
 
 __version__ = "0.1.0"
 __all__ = ["data", "device", "experiments", "models", "plots", "training", "setup_notebook", "Environment", "SEED_VARIABLE",
@@ -26,6 +28,7 @@ SEED_VARIABLE = "NNPRACTICE_SEED"
 SUB_SEED_STRIDE = 1000
 
 
+@validate_params({"default": [Interval(Integral, 0, None)]})
 def seed_from_environment(default: int = 0) -> int:
     """The seed in ``NNPRACTICE_SEED`` (``default`` when unset or empty).
 
@@ -38,7 +41,8 @@ def seed_from_environment(default: int = 0) -> int:
     if not raw:
         return default
     if not raw.isdigit():
-        raise ValueError(f"{SEED_VARIABLE}={raw!r} is not allowed: expected a non-negative integer such as 0, 1 or 2.")
+        raise InvalidParameterError(f"{SEED_VARIABLE}={raw!r} is not allowed: expected a non-negative integer "
+                                    "such as 0, 1 or 2.")
     return int(raw)
 
 
@@ -62,8 +66,7 @@ class Environment:
         >>> Environment(torch.device("cpu"), "cpu", 2, 1, False).derive_seed(7)
         2007
         """
-        if isinstance(offset, bool) or not isinstance(offset, int) or not 0 <= offset < SUB_SEED_STRIDE:
-            raise ValueError(f"offset={offset!r} is not allowed: expected an integer in [0, {SUB_SEED_STRIDE}).")
+        check("offset", offset, [Interval(Integral, 0, SUB_SEED_STRIDE, closed="left")])
         return SUB_SEED_STRIDE * self.seed + offset
 
     def derive_seeds(self, count: int, start: int = 0) -> list[int]:
@@ -72,8 +75,8 @@ class Environment:
         >>> Environment(torch.device("cpu"), "cpu", 1, 1, False).derive_seeds(3)
         [1000, 1001, 1002]
         """
-        if isinstance(count, bool) or not isinstance(count, int) or count < 1:
-            raise ValueError(f"count={count!r} is not allowed: expected a positive integer.")
+        check("count", count, [Interval(Integral, 1, None)])
+        check("start", start, [Interval(Integral, 0, SUB_SEED_STRIDE, closed="left")])
         return [self.derive_seed(start + i) for i in range(count)]
 
     def __str__(self) -> str:
@@ -82,6 +85,15 @@ class Environment:
                 f"scale {self.scale} | seed {self.seed}{colab}")
 
 
+# The dataclass writes __init__; its parameters are declared here like every public function's.
+Environment.__init__ = validate_params({
+    "device": [InstanceOf(torch.device, "a torch.device", example=lambda: torch.device("cpu"))],
+    "scale": [Options("cpu", "gpu")], "seed": [Interval(Integral, 0, None)],
+    "num_threads": [Interval(Integral, 1, None)], "on_colab": ["boolean"]})(Environment.__init__)
+
+
+@validate_params({"seed": [Interval(Integral, 0, None), None], "num_threads": [Interval(Integral, 1, None)],
+                  "device_name": [Options("auto", "cpu", "cuda", "mps")], "report": ["boolean"]})
 def setup_notebook(seed: int | None = None, *, num_threads: int = 1, device_name: str = "auto",
                    report: bool = True) -> Environment:
     """The one call at the top of every chapter.

@@ -352,7 +352,10 @@ def _lazy_examples() -> dict:
     import torch
     from torch import nn
 
-    return {torch.Tensor: _example_tensor, nn.Module: _example_module, torch.optim.Optimizer: _example_optimizer,
+    from numbers import Integral, Real
+
+    return {Real: lambda: 1.0, Integral: lambda: 1, torch.device: lambda: torch.device("cpu"),
+            torch.Tensor: _example_tensor, nn.Module: _example_module, torch.optim.Optimizer: _example_optimizer,
             str: lambda: "x", dict: dict, list: list, int: lambda: 1, float: lambda: 1.0}
 
 

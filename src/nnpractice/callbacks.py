@@ -52,6 +52,7 @@ class Callback:
     def on_train_end(self, trainer: "Trainer") -> None: ...
 
 
+@validate_params({"callback": [Callback], "hook": [Options(*HOOKS)]})
 def overrides(callback: Callback, hook: str) -> bool:
     """Whether ``callback`` does something in ``hook`` (per-batch hooks are only called then)."""
     return getattr(type(callback), hook) is not getattr(Callback, hook)

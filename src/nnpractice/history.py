@@ -15,9 +15,10 @@ from __future__ import annotations
 import math
 from typing import Iterable, Mapping
 
-from ._validation import Options, validate_params
+from ._validation import Options, Sequences, validate_params
 
 
+@validate_params({"key": [str]})
 def mode_for(key: str) -> str:
     """``"min"`` for a loss (any key containing "loss"), else ``"max"`` (accuracy, F1, ...)."""
     return "min" if "loss" in key else "max"
@@ -36,6 +37,7 @@ class History:
     ``best`` gives ``(None, nan)``: every accessor and plot handles it.
     """
 
+    @validate_params({"keys": [Sequences(str, allow_empty=True)]})
     def __init__(self, keys: Iterable[str] = ()):
         self.records: dict[str, list[float]] = {key: [] for key in keys}
         self.status = "not started"

@@ -12,7 +12,10 @@ from __future__ import annotations
 
 import torch
 
+from ._validation import validate_params
 
+
+@validate_params({"output": [torch.Tensor], "target": [torch.Tensor]})
 def correct_count(output: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     """How many predictions are right: argmax for several outputs, ``> 0`` for one logit.
 
@@ -25,6 +28,7 @@ def correct_count(output: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     return ((output.reshape(-1) > 0).long() == target.reshape(-1).long()).sum()
 
 
+@validate_params({"target": [torch.Tensor]})
 def default_metrics(target: torch.Tensor) -> dict:
     """``{"accuracy": correct_count}`` for class labels, none for float targets.
 

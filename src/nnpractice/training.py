@@ -35,7 +35,6 @@ from ._validation import (
     Options,
     Pair,
     Sequences,
-    check,
     check_choice,
     invalid,
     validate_params,
@@ -61,6 +60,9 @@ class Trainer:
     Callbacks read it and may set ``stop_training`` (with ``stop_reason``) to end the run.
     """
 
+    @validate_params({"model": [nn.Module], "optimizer": [torch.optim.Optimizer], "loss_fn": [callable],
+                      "history": [History], "num_epochs": [Interval(Integral, 1, None)],
+                      "device": [torch.device, str]})
     def __init__(self, model, optimizer, loss_fn, history, num_epochs, device):
         self.model = model
         self.optimizer = optimizer
@@ -75,17 +77,25 @@ class Trainer:
         self.stop_reason = ""
 
 
-def clone_state(state):
+@validate_params({"state": [dict]})
+def clone_state(state: dict) -> dict:
     """A copy of a (nested) state dict whose tensors are cloned: cheaper than ``copy.deepcopy``."""
-    if isinstance(state, torch.Tensor):
-        return state.detach().clone()
-    if isinstance(state, dict):
-        return {k: clone_state(v) for k, v in state.items()}
-    if isinstance(state, (list, tuple)):
-        return type(state)(clone_state(v) for v in state)
-    return copy.copy(state)
+    return _clone(state)
 
 
+def _clone(value):
+    if isinstance(value, torch.Tensor):
+        return value.detach().clone()
+    if isinstance(value, dict):
+        return {k: _clone(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_clone(v) for v in value)
+    return copy.copy(value)
+
+
+@validate_params({"data": [Pair(), BatchIterator], "name": [str], "batch_size": [Interval(Integral, 1, None)],
+                  "shuffle": ["boolean"], "seed": [Interval(Integral, 0, None), None],
+                  "dev": [InstanceOf(torch.device, "a torch.device", example=lambda: torch.device("cpu"))]})
 def as_batches(data, name: str, batch_size: int, shuffle: bool, seed, dev) -> BatchIterator:
     """``data`` (a pair ``(X, y)`` or a BatchIterator) as a BatchIterator on ``dev``.
 
@@ -95,7 +105,6 @@ def as_batches(data, name: str, batch_size: int, shuffle: bool, seed, dev) -> Ba
         if data.device == dev:
             return data
         return copy.copy(data).to(dev)  # the copy shares the generator, so the order still repeats
-    check(name, data, [Pair(), BatchIterator])
     X, y = data
     return BatchIterator(X.to(dev), y.to(dev), batch_size=batch_size, shuffle=shuffle, seed=seed)
 
@@ -105,6 +114,7 @@ SAME_SHAPE_LOSSES = (F.mse_loss, F.l1_loss, F.smooth_l1_loss, F.huber_loss,
                      F.binary_cross_entropy_with_logits, F.binary_cross_entropy)
 
 
+@validate_params({"name": [str], "output": [torch.Tensor], "target": [torch.Tensor], "loss_fn": [callable]})
 def check_targets(name: str, output: torch.Tensor, target: torch.Tensor, loss_fn: Callable) -> None:
     """Name the labels (``train[1] (y)``) when their dtype, range or shape cannot fit ``output``.
 
@@ -132,6 +142,8 @@ def check_targets(name: str, output: torch.Tensor, target: torch.Tensor, loss_fn
                                     f"{tuple(output.shape)}: expected the same shape (reshape y, e.g. y[:, None]).")
 
 
+@validate_params({"epoch_loss": [Real], "first_loss": [Real],
+                  "factor": [Interval(Real, 0, None, closed="neither"), None]})
 def is_diverged(epoch_loss: float, first_loss: float, factor: float | None) -> bool:
     """The one divergence rule: the epoch's loss is not finite, or above ``factor`` × the first batch's."""
     if not math.isfinite(epoch_loss):
@@ -154,6 +166,8 @@ class SpeedOptions:
     memory layout, so the CPU path is exactly the loop of chapter 02.
     """
 
+    @validate_params({"precision": [Options("fp32", "bf16")], "channels_last": ["boolean"],
+                      "compile": ["boolean", InstanceOf(str, "the name of a torch.compile backend")]})
     def __init__(self, precision: str, channels_last: bool, compile: bool | str):
         self.precision = precision
         self.channels_last = channels_last
