@@ -301,6 +301,14 @@ class Sequences(Constraint):
     def __str__(self) -> str:
         return f"a {'' if self.allow_empty else 'non-empty '}list of {_plural(str(self.item))}"
 
+    def reason(self, name: str, value) -> str | None:
+        """The first item that fails, by index: ``hidden[1]=0``."""
+        if isinstance(value, (list, tuple)):
+            for i, item in enumerate(value):
+                if not self.item.accepts(item):
+                    return f"{name}[{i}]={_show(item)}"
+        return None
+
     def valid_example(self):
         return [self.item.valid_example()]
 
