@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import importlib.util
+import re
 from pathlib import Path
 
 import nbformat
@@ -17,17 +18,33 @@ def repository_url() -> str:
         return tomllib.load(f)["project"]["urls"]["Repository"]
 
 
-def setup_cell_source() -> str:
-    """The exact first code cell of every chapter."""
+#: What in a chapter's code needs an extra of the library (nnpractice.EXTRAS): extra -> pattern.
+EXTRA_USES = {
+    "search": r"\boptuna\b",
+    "images": r"\bskimage\b|load_sample_photos",
+    "federated": r"\bflwr\b",
+    "deploy": r"\bonnx",
+}
+
+
+def extras_used(code: str) -> list[str]:
+    """The extras a chapter's code needs, in EXTRA_USES order."""
+    return [extra for extra, pattern in EXTRA_USES.items() if re.search(pattern, code)]
+
+
+def setup_cell_source(extras=()) -> str:
+    """The exact first code cell of every chapter (installing and checking the extras it needs)."""
+    name = f"nnpractice[{','.join(extras)}]" if extras else "nnpractice"
+    call = f"nnpractice.setup_notebook(extras={list(extras)!r})" if extras else "nnpractice.setup_notebook()"
     return (
         "# Setup: installs the library where missing (Colab); one CPU thread; every\n"
         "# random choice derives from the seed in NNPRACTICE_SEED (default 0).\n"
         "try:\n"
         "    import nnpractice\n"
         "except ModuleNotFoundError:\n"
-        f'    %pip install -q "nnpractice @ git+{repository_url()}"\n'
+        f'    %pip install -q "{name} @ git+{repository_url()}"\n'
         "    import nnpractice\n"
-        "env = nnpractice.setup_notebook()"
+        f"env = {call}"
     )
 
 

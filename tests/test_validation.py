@@ -34,3 +34,25 @@ def test_check_choice_lists_allowed_values():
     with pytest.raises(ValueError, match=r"device='tpu'.*'cpu'.*'cuda'"):
         check_choice("device", "tpu", ["cpu", "cuda"])
     assert check_choice("device", "cpu", ["cpu", "cuda"]) == "cpu"
+
+
+def test_a_missing_extra_is_an_error_that_says_how_to_install_it(monkeypatch):
+    import nnpractice
+    from notebook_tools import repository_url
+
+    monkeypatch.setitem(nnpractice.EXTRAS, "search", ("a_module_that_is_not_installed",))
+    with pytest.raises(ModuleNotFoundError, match=r"needs the 'search' extra \(a_module_that_is_not_installed missing\)") as error:
+        nnpractice.setup_notebook(0, report=False, extras=["search"])
+    assert f'%pip install "nnpractice[search] @ git+{repository_url()}"' in str(error.value)
+    with pytest.raises(ValueError, match="extras=\\['serch'\\] is not allowed"):
+        nnpractice.setup_notebook(0, report=False, extras=["serch"])
+
+
+def test_every_extra_of_the_library_is_an_extra_of_the_package():
+    import tomllib
+
+    import nnpractice
+    from notebook_tools import ROOT
+
+    extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]
+    assert set(nnpractice.EXTRAS) <= set(extras)

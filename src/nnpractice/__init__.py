@@ -8,6 +8,7 @@ and start every notebook with :func:`setup_notebook`.
 """
 from __future__ import annotations
 
+import importlib.util
 import os
 import sys
 from dataclasses import dataclass
@@ -16,11 +17,21 @@ from numbers import Integral
 import torch
 
 from . import data, device, experiments, models, plots, training
-from ._validation import InstanceOf, Interval, InvalidParameterError, Options, check, validate_params
+from ._validation import InstanceOf, Interval, InvalidParameterError, Options, Sequences, check, validate_params
 
 __version__ = "0.1.0"
 __all__ = ["data", "device", "experiments", "models", "plots", "training", "setup_notebook", "Environment", "SEED_VARIABLE",
-           "seed_from_environment"]
+           "seed_from_environment", "require_extras", "EXTRAS"]
+
+#: Optional parts of the library, installed as extras (``pip install "nnpractice[search]"``): extra -> the
+#: modules it brings. A chapter that needs one says so in its setup call, ``setup_notebook(extras=["search"])``.
+EXTRAS = {
+    "search": ("optuna",),            # chapter 11: Optuna's samplers and pruners (SQLAlchemy, alembic)
+    "images": ("skimage",),           # chapters 07 and 13: scikit-image's bundled photos
+    "federated": ("flwr", "ray"),     # chapter 14: Flower's simulation engine (it brings Ray)
+    "deploy": ("onnx", "onnxruntime", "onnxscript"),  # chapter 15: ONNX export and runtime
+    "progress": ("tqdm",),            # fit(progress=True): a progress bar
+}
 
 #: The one seed knob of the book: every random choice of a chapter derives from it.
 SEED_VARIABLE = "NNPRACTICE_SEED"
@@ -92,10 +103,36 @@ Environment.__init__ = validate_params({
     "num_threads": [Interval(Integral, 1, None)], "on_colab": ["boolean"]})(Environment.__init__)
 
 
+@validate_params({"extras": [Sequences(Options(*EXTRAS), allow_empty=True)]})
+def require_extras(extras=()) -> None:
+    """Raise, with the command that fixes it, when an extra's modules are not installed.
+
+    >>> require_extras(["search"])   # optuna is installed here: nothing happens
+    """
+    for extra in extras:
+        missing = [m for m in EXTRAS[extra] if importlib.util.find_spec(m) is None]
+        if missing:
+            raise ModuleNotFoundError(
+                f"this chapter needs the {extra!r} extra ({', '.join(missing)} missing): run "
+                f'%pip install "nnpractice[{extra}] @ git+{_repository()}" and restart the kernel.')
+
+
+def _repository() -> str:
+    """The repository URL, from the installed package's metadata (pyproject.toml states it once)."""
+    from importlib.metadata import PackageNotFoundError, metadata
+
+    try:
+        urls = metadata("nnpractice").get_all("Project-URL") or []
+    except PackageNotFoundError:
+        urls = []
+    return next((u.split(", ", 1)[1] for u in urls if u.startswith("Repository")), "<the book's repository>")
+
+
 @validate_params({"seed": [Interval(Integral, 0, None), None], "num_threads": [Interval(Integral, 1, None)],
-                  "device_name": [Options("auto", "cpu", "cuda", "mps")], "report": ["boolean"]})
+                  "device_name": [Options("auto", "cpu", "cuda", "mps")], "report": ["boolean"],
+                  "extras": [Sequences(Options(*EXTRAS), allow_empty=True)]})
 def setup_notebook(seed: int | None = None, *, num_threads: int = 1, device_name: str = "auto",
-                   report: bool = True) -> Environment:
+                   report: bool = True, extras=()) -> Environment:
     """The one call at the top of every chapter.
 
     Seeds every generator with ``seed`` (by default the ``NNPRACTICE_SEED`` environment
@@ -103,12 +140,14 @@ def setup_notebook(seed: int | None = None, *, num_threads: int = 1, device_name
     ``num_threads`` CPU threads (one is fastest for this book's small models), picks the device (CUDA, then MPS, then CPU), sets
     readable figure defaults, builds one optimizer so that PyTorch's slow first
     optimizer import happens here rather than inside a timed experiment, and
-    prints a one-line report.
+    prints a one-line report. ``extras`` names the optional parts the chapter needs
+    (see :data:`EXTRAS`); a missing one is an error that says how to install it.
 
     >>> env = setup_notebook(0, report=False)
     >>> env.num_threads
     1
     """
+    require_extras(extras)
     if seed is None:
         seed = seed_from_environment()
     device.seed_everything(seed)

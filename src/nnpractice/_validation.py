@@ -357,10 +357,10 @@ def _example_optimizer():
 
 
 def _lazy_examples() -> dict:
+    from numbers import Integral, Real
+
     import torch
     from torch import nn
-
-    from numbers import Integral, Real
 
     return {Real: lambda: 1.0, Integral: lambda: 1, torch.device: lambda: torch.device("cpu"),
             torch.Tensor: _example_tensor, nn.Module: _example_module, torch.optim.Optimizer: _example_optimizer,
