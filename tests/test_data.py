@@ -1,4 +1,6 @@
 import gzip
+import hashlib
+import shutil
 import struct
 
 import numpy as np
@@ -10,22 +12,27 @@ from nnpractice import data
 # ----------------------------------------------------------------- Fashion-MNIST
 
 def _write_idx(path, array):
+    """Write an IDX file; return the MD5 of its decompressed bytes."""
     array = np.asarray(array, dtype=np.uint8)
     header = struct.pack(">HBB", 0, 0x08, array.ndim) + struct.pack(">" + "I" * array.ndim, *array.shape)
     with gzip.open(path, "wb") as f:
         f.write(header + array.tobytes())
+    return hashlib.md5(header + array.tobytes()).hexdigest()
 
 
 @pytest.fixture
 def fake_fashion(tmp_path, monkeypatch):
-    """A tiny Fashion-MNIST in a user cache, and no system copy."""
+    """A tiny Fashion-MNIST in a user cache, its own checksums registered, and no system copy."""
     cache = tmp_path / "cache"
     folder = cache / "fashion-mnist"
     folder.mkdir(parents=True)
     rng = np.random.default_rng(0)
+    checksums = {}
     for prefix, n in (("train", 12), ("t10k", 4)):
-        _write_idx(folder / f"{prefix}-images-idx3-ubyte.gz", rng.integers(0, 256, (n, 28, 28)))
-        _write_idx(folder / f"{prefix}-labels-idx1-ubyte.gz", np.arange(n) % 10)
+        for kind, array in (("images-idx3", rng.integers(0, 256, (n, 28, 28))), ("labels-idx1", np.arange(n) % 10)):
+            name = f"{prefix}-{kind}-ubyte.gz"
+            checksums[name] = _write_idx(folder / name, array)
+    monkeypatch.setattr(data, "FASHION_MNIST_DATA_MD5", checksums)
     monkeypatch.setenv("NNPRACTICE_CACHE", str(cache))
     monkeypatch.setattr(data, "FASHION_MNIST_SYSTEM_DIR", tmp_path / "nowhere")
     monkeypatch.setattr(data, "_FASHION_CACHE", {})
@@ -68,18 +75,54 @@ def test_fashion_mnist_failed_download_explains(tmp_path, monkeypatch):
         data.load_fashion_mnist()
 
 
-def test_fashion_mnist_download_uses_published_checksums(tmp_path, monkeypatch):
+def test_a_corrupted_or_swapped_file_is_refused(fake_fashion):
+    # one flipped pixel in the training images
+    path = fake_fashion / "train-images-idx3-ubyte.gz"
+    raw = bytearray(gzip.decompress(path.read_bytes()))
+    raw[-1] ^= 0xFF
+    path.write_bytes(gzip.compress(bytes(raw)))
+    with pytest.raises(ValueError, match="train-images-idx3-ubyte.gz does not hold the published data"):
+        data.load_fashion_mnist("train", download=False)
+    # the test labels put where the training labels belong (a valid IDX file, the wrong one)
+    shutil.copy(fake_fashion / "t10k-labels-idx1-ubyte.gz", fake_fashion / "train-labels-idx1-ubyte.gz")
+    shutil.copy(fake_fashion / "t10k-images-idx3-ubyte.gz", path)
+    with pytest.raises(ValueError, match="does not hold the published data"):
+        data.load_fashion_mnist("train", download=False)
+    data.load_fashion_mnist("test", download=False)  # the untouched split still loads
+
+
+def test_a_download_is_checked_by_its_data_too(fake_fashion, tmp_path, monkeypatch):
+    """pooch checks the published .gz sums; the loader then checks what it decompresses."""
     import pooch
 
-    seen = []
-    monkeypatch.setenv("NNPRACTICE_CACHE", str(tmp_path / "c"))
-    monkeypatch.setattr(data, "FASHION_MNIST_SYSTEM_DIR", tmp_path / "nowhere")
+    good = tmp_path / "good"
+    shutil.copytree(fake_fashion, good)
+    shutil.rmtree(fake_fashion)
+    asked = []
+
+    def fake_retrieve(url, known_hash, fname, path, **kwargs):
+        asked.append((url, known_hash))
+        path.mkdir(parents=True, exist_ok=True)
+        shutil.copy(good / fname, path / fname)
+
+    monkeypatch.setattr(pooch, "retrieve", fake_retrieve)
+    X, y = data.load_fashion_mnist("train")
+    assert X.shape == (12, 1, 28, 28)
+    assert [url.rsplit("/", 1)[1] for url, _ in asked] == list(data.FASHION_MNIST_FILES)
+    assert all(h.startswith("md5:") and len(h) == 36 for _, h in asked)
+    # a download that delivers other bytes (a mirror's mistake, a tampered copy) fails when read
     monkeypatch.setattr(data, "_FASHION_CACHE", {})
-    monkeypatch.setattr(pooch, "retrieve", lambda url, known_hash, **kw: seen.append((url, known_hash)) or 1 / 0)
-    with pytest.raises(FileNotFoundError):
-        data.load_fashion_mnist()
-    url, known_hash = seen[0]
-    assert url.endswith("train-images-idx3-ubyte.gz") and known_hash == "md5:8d4fb7e6c68d591d4c3dfef9ec88bf0d"
+    shutil.copy(good / "t10k-labels-idx1-ubyte.gz", fake_fashion / "train-labels-idx1-ubyte.gz")
+    with pytest.raises(ValueError, match="train-labels-idx1-ubyte.gz does not hold the published data"):
+        data.load_fashion_mnist("train")
+
+
+@pytest.mark.skipif(not data.FASHION_MNIST_SYSTEM_DIR.exists(), reason="Debian's dataset-fashion-mnist not installed")
+def test_debian_copy_decompresses_to_the_published_data():
+    """Debian recompressed the files (its .gz sums differ from Zalando's); the data inside must not differ."""
+    for name, md5 in data.FASHION_MNIST_DATA_MD5.items():
+        path = data.FASHION_MNIST_SYSTEM_DIR / name
+        assert hashlib.md5(gzip.decompress(path.read_bytes())).hexdigest() == md5, name
 
 
 def test_fashion_mnist_bad_split():
@@ -168,8 +211,64 @@ def test_split_bad_input():
         data.train_val_test_split(X, y[:9])
     with pytest.raises(ValueError, match="val_fraction=1.2"):
         data.train_val_test_split(X, y, val_fraction=1.2)
-    with pytest.raises(ValueError, match="sum below 1"):
+    with pytest.raises(ValueError, match=r"val_fraction \+ test_fraction=1.0 is not allowed: expected a sum that leaves"):
         data.train_val_test_split(X, y, val_fraction=0.5, test_fraction=0.5)
+
+
+@pytest.mark.parametrize("n, val_fraction, test_fraction, named", [
+    (3, 0.1, 0.4, "val_fraction=0.1"),     # round(0.3) = 0 validation samples
+    (10, 0.2, 0.04, "test_fraction=0.04"),  # round(0.4) = 0 test samples
+    (2, 0.3, 0.3, r"val_fraction \+ test_fraction=0.6"),  # 1 + 1 of 2: no training sample
+    (1, 0.0, 0.5, r"test_fraction=0.5|val_fraction \+ test_fraction"),
+])
+def test_a_split_that_would_come_out_empty_is_refused(n, val_fraction, test_fraction, named):
+    X, y = torch.zeros(n, 2), torch.zeros(n, dtype=torch.long)
+    with pytest.raises(ValueError, match=named):
+        data.train_val_test_split(X, y, val_fraction=val_fraction, test_fraction=test_fraction)
+
+
+def test_a_zero_fraction_asks_for_an_empty_set():
+    X, y = torch.zeros(10, 2), torch.arange(10)
+    train, val, test = data.train_val_test_split(X, y, val_fraction=0.3, test_fraction=0.0)
+    assert (len(train[1]), len(val[1]), len(test[1])) == (7, 3, 0)
+
+
+def test_stratified_split_keeps_class_proportions_and_partitions():
+    y = torch.tensor([0] * 80 + [1] * 20)
+    X = torch.arange(100).float().unsqueeze(1)
+    splits = data.train_val_test_split(X, y, val_fraction=0.2, test_fraction=0.1, seed=0, stratify=y)
+    assert [len(part[1]) for part in splits] == [70, 20, 10]
+    assert [int(part[1].sum()) for part in splits] == [14, 4, 2]  # exactly 20% ones in every set
+    assert torch.equal(torch.cat([part[0][:, 0] for part in splits]).sort().values, X[:, 0])
+    for part in splits:
+        assert torch.equal(y[part[0][:, 0].long()], part[1])  # rows stay paired
+    again = data.train_val_test_split(X, y, val_fraction=0.2, test_fraction=0.1, seed=0, stratify=y)
+    assert all(torch.equal(a[0], b[0]) for a, b in zip(splits, again))
+    other = data.train_val_test_split(X, y, val_fraction=0.2, test_fraction=0.1, seed=1, stratify=y)
+    assert not torch.equal(splits.test[0], other.test[0])
+    # an unstratified split of the same data is not exact: seed 0 gives 3 ones in the test set, not 2
+    plain = data.train_val_test_split(X, y, val_fraction=0.2, test_fraction=0.1, seed=0)
+    assert [int(part[1].sum()) for part in plain] != [14, 4, 2]
+
+
+def test_stratified_split_agrees_with_scikit_learn():
+    from sklearn.model_selection import train_test_split
+
+    y = torch.arange(60) % 3
+    X = torch.arange(60).float().unsqueeze(1)
+    splits = data.train_val_test_split(X, y, val_fraction=0.25, test_fraction=0.25, seed=4, stratify=y)
+    rest, test_idx = train_test_split(np.arange(60), test_size=15, random_state=4, stratify=y.numpy())
+    assert splits.test[0][:, 0].long().tolist() == test_idx.tolist()
+
+
+def test_stratified_split_bad_labels():
+    X, y = torch.zeros(10, 2), torch.tensor([0] * 9 + [1])
+    with pytest.raises(ValueError, match=r"stratify=.*is not allowed: expected labels with enough samples"):
+        data.train_val_test_split(X, y, val_fraction=0.2, test_fraction=0.2, stratify=y)
+    with pytest.raises(ValueError, match=r"stratify=.*integer class labels \[10\]"):
+        data.train_val_test_split(X, y, stratify=y[:5])
+    with pytest.raises(ValueError, match=r"stratify=.*integer class labels"):
+        data.train_val_test_split(X, y, stratify=y.float())
 
 
 def test_kfold_each_sample_validated_exactly_once():
@@ -182,7 +281,28 @@ def test_kfold_each_sample_validated_exactly_once():
         assert len(train_idx) + len(val_idx) == 23
     assert {len(v) for _, v in folds} == {4, 5}
     with pytest.raises(ValueError, match="num_folds=1"):
-        list(data.kfold_indices(10, 1))
+        data.kfold_indices(10, 1)  # refused at the call, not at the first fold
+    with pytest.raises(ValueError, match="num_folds=11 is not allowed: expected an integer from 2 to num_samples=10"):
+        data.kfold_indices(10, 11)
+
+
+def test_stratified_kfold_keeps_class_proportions_in_every_fold():
+    y = torch.tensor([0] * 40 + [1] * 10)
+    folds = list(data.kfold_indices(50, 5, seed=0, stratify=y))
+    assert len(folds) == 5
+    assert torch.equal(torch.cat([v for _, v in folds]).sort().values, torch.arange(50))
+    for train_idx, val_idx in folds:
+        assert len(val_idx) == 10 and int(y[val_idx].sum()) == 2  # 20% ones in every fold
+        assert set(train_idx.tolist()) == set(range(50)) - set(val_idx.tolist())
+    plain = [int(y[v].sum()) for _, v in data.kfold_indices(50, 5, seed=0)]
+    assert plain != [2] * 5  # without stratification the folds differ
+
+
+def test_stratified_kfold_bad_labels():
+    with pytest.raises(ValueError, match=r"stratify=.*at least num_folds=5 samples of every class; here class 1 has 3"):
+        data.kfold_indices(20, 5, stratify=torch.tensor([0] * 17 + [1] * 3))
+    with pytest.raises(ValueError, match=r"stratify=.*integer class labels \[20\]"):
+        data.kfold_indices(20, 5, stratify=torch.zeros(19, dtype=torch.long))
 
 
 # ----------------------------------------------------------------- batches
@@ -223,6 +343,16 @@ def test_batch_iterator_bad_input():
         data.BatchIterator(torch.zeros(5, 3), batch_size=0)
     with pytest.raises(ValueError, match=r"tensors\[1\] is a list"):
         data.BatchIterator(torch.zeros(5, 3), [0] * 5)
+    with pytest.raises(ValueError, match=r"tensors\[0\] is a Tensor of 0 dimensions"):
+        data.BatchIterator(torch.tensor(3.0))
+
+
+def test_drop_last_with_a_batch_larger_than_the_data_is_refused():
+    # it would yield no batch at all: an epoch without a step
+    with pytest.raises(ValueError, match=r"batch_size=8 is not allowed: expected at most the 5 samples when drop_last=True"):
+        data.BatchIterator(torch.zeros(5, 3), batch_size=8, drop_last=True)
+    assert [len(b[0]) for b in data.BatchIterator(torch.zeros(5, 3), batch_size=5, drop_last=True)] == [5]
+    assert [len(b[0]) for b in data.BatchIterator(torch.zeros(5, 3), batch_size=8)] == [5]
 
 
 def test_the_suite_has_no_network(tmp_path, monkeypatch):

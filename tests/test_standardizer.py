@@ -61,7 +61,7 @@ def test_bad_inputs():
     with pytest.raises(ValueError, match="torch.Tensor"):
         s.fit([[1.0, 2.0]])
     s.fit(torch.randn(5, 3))
-    with pytest.raises(ValueError, match=r"shape \(4,\).*\(3,\)"):
+    with pytest.raises(ValueError, match=r"shape \(3,\), the shape seen by fit.*shape \(4,\)"):
         s.transform(torch.randn(2, 4))
 
 

@@ -17,22 +17,23 @@ chapter can move them to the device once and never touch a ``DataLoader``.
 from __future__ import annotations
 
 import gzip
+import hashlib
 import math
 import os
 import struct
-from dataclasses import dataclass
+from numbers import Integral, Real
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import torch
 
-from ._validation import (
-    check_choice,
-    check_nonempty,
-    check_positive,
-    check_range,
-    check_same_length,
-)
+from ._validation import InstanceOf, Interval, Options, Sequences, invalid, validate_params
+
+# Seeds go to torch, NumPy and scikit-learn; the last two take 0 <= seed < 2**32.
+SEED = Interval(Integral, 0, 2**32 - 1)
+FRACTION = Interval(Real, 0.0, 1.0, closed="left")
+LABELS = InstanceOf(torch.Tensor, "a tensor of class labels [N]", example=lambda: torch.tensor([0, 1, 0, 1]))
 
 # --------------------------------------------------------------------------- #
 # Fashion-MNIST
@@ -44,12 +45,20 @@ FASHION_MNIST_CLASSES = (
 )
 FASHION_MNIST_SYSTEM_DIR = Path("/usr/share/datasets/fashion-mnist")
 FASHION_MNIST_URL = "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/"
-# MD5 sums of the files as Zalando Research publishes them (Xiao et al., 2017).
+# MD5 sums of the files as Zalando Research publishes them (Xiao et al., 2017): pooch checks a download.
 FASHION_MNIST_FILES = {
     "train-images-idx3-ubyte.gz": "md5:8d4fb7e6c68d591d4c3dfef9ec88bf0d",
     "train-labels-idx1-ubyte.gz": "md5:25c81989df183df01b3e8a0aad5dffbe",
     "t10k-images-idx3-ubyte.gz": "md5:bef4ecab320f06d8554ea6380940ec79",
     "t10k-labels-idx1-ubyte.gz": "md5:bb300cfdad3c16e7a12a480ee83cd310",
+}
+# MD5 sums of the *decompressed* files: the same bytes whoever compressed them (Debian's .gz files
+# differ from Zalando's but hold the same data), so every copy is checked when it is read.
+FASHION_MNIST_DATA_MD5 = {
+    "train-images-idx3-ubyte.gz": "f4a8712d7a061bf5bd6d2ca38dc4d50a",
+    "train-labels-idx1-ubyte.gz": "9018921c3c673c538a1fc5bad174d6f9",
+    "t10k-images-idx3-ubyte.gz": "8181f5470baa50b63fa0f6fddb340f0a",
+    "t10k-labels-idx1-ubyte.gz": "15d484375f8d13e6eb1aabb0c3f46965",
 }
 FASHION_MNIST_HELP = (
     "Fashion-MNIST was not found. Get it in one of these ways:\n"
@@ -69,11 +78,15 @@ def cache_dir() -> Path:
     return (Path(xdg) if xdg else Path.home() / ".cache") / "nnpractice"
 
 
-def _read_idx(path: Path) -> np.ndarray:
-    """Read an IDX file (the MNIST family's format), gzipped or not."""
+def _read_idx(path: Path, md5: str | None = None) -> np.ndarray:
+    """Read an IDX file (the MNIST family's format), gzipped or not; check its data's MD5 if given."""
     opener = gzip.open if path.suffix == ".gz" else open
     with opener(path, "rb") as f:
         raw = f.read()
+    if md5 is not None and hashlib.md5(raw).hexdigest() != md5:
+        raise ValueError(f"{path} does not hold the published data (MD5 of its decompressed bytes "
+                         f"{hashlib.md5(raw).hexdigest()}, expected {md5}): the file is corrupted or another "
+                         "file's; delete it so that the loader finds or downloads a good copy.")
     zero, dtype_code, ndim = struct.unpack(">HBB", raw[:4])
     if zero != 0 or dtype_code != 0x08:
         raise ValueError(f"{path} is not an IDX file of unsigned bytes.")
@@ -109,21 +122,22 @@ def _fashion_mnist_folder(download: bool) -> Path:
 _FASHION_CACHE: dict[str, tuple[torch.Tensor, torch.Tensor]] = {}
 
 
+@validate_params({"split": [Options("train", "test")], "download": ["boolean"]})
 def load_fashion_mnist(split: str = "train", *, download: bool = True):
     """Fashion-MNIST images as ``(X, y)``: X is float32 ``[N, 1, 28, 28]`` in [0, 1].
 
     Looks in the user cache, then Debian's ``/usr/share/datasets/fashion-mnist``,
     then downloads (checksummed with ``pooch``) when ``download`` and online, and
-    otherwise raises an error that says how to get the data. ``split`` is
-    ``"train"`` (60,000 images) or ``"test"`` (10,000). Class names are in
-    ``FASHION_MNIST_CLASSES``.
+    otherwise raises an error that says how to get the data. Every file is checked
+    against the MD5 of the published data (``FASHION_MNIST_DATA_MD5``), wherever it
+    came from. ``split`` is ``"train"`` (60,000 images) or ``"test"`` (10,000).
+    Class names are in ``FASHION_MNIST_CLASSES``.
     """
-    check_choice("split", split, ("train", "test"))
     if split not in _FASHION_CACHE:
         folder = _fashion_mnist_folder(download)
         prefix = "train" if split == "train" else "t10k"
-        images = _read_idx(folder / f"{prefix}-images-idx3-ubyte.gz")
-        labels = _read_idx(folder / f"{prefix}-labels-idx1-ubyte.gz")
+        images, labels = (_read_idx(folder / name, FASHION_MNIST_DATA_MD5[name])
+                          for name in (f"{prefix}-images-idx3-ubyte.gz", f"{prefix}-labels-idx1-ubyte.gz"))
         X = torch.from_numpy(images.copy()).float().div_(255.0).unsqueeze(1)
         y = torch.from_numpy(labels.astype(np.int64))
         _FASHION_CACHE[split] = (X, y)
@@ -135,16 +149,14 @@ def load_fashion_mnist(split: str = "train", *, download: bool = True):
 # MNIST-1D and scikit-learn's digits
 # --------------------------------------------------------------------------- #
 
+@validate_params({"num_samples": [Interval(Integral, 10, None)], "seed": [SEED]})
 def load_mnist1d(num_samples: int = 5000, *, seed: int = 42):
     """MNIST-1D (Greydanus, 2020), generated locally: ``(X_train, y_train, X_test, y_test)``.
 
     Each example is a 40-point float32 curve; the 10 classes come from 10 templates
     that are padded, sheared, shifted and noised. 80% of ``num_samples`` is the
-    training set. Generating 5,000 examples takes about a second.
+    training set (at least 10 examples: one per class). Generating 5,000 takes about a second.
     """
-    check_positive("num_samples", num_samples, integer=True)
-    if num_samples < 10:
-        raise ValueError(f"num_samples={num_samples!r} is not allowed: expected at least 10 (one per class).")
     from mnist1d.data import get_dataset_args, make_dataset
 
     args = get_dataset_args()
@@ -179,6 +191,8 @@ def load_digits():
 TOY_PROBLEMS = ("moons", "circles", "xor", "spiral", "gaussian")
 
 
+@validate_params({"name": [Options(*TOY_PROBLEMS)], "num_samples": [Interval(Integral, 1, None)],
+                  "noise": [Interval(Real, 0.0, None)], "seed": [SEED]})
 def make_toy(name: str, num_samples: int = 400, *, noise: float = 0.1, seed: int = 0):
     """A 2D binary classification problem as ``(X, y)``: X float32 ``[N, 2]``.
 
@@ -186,9 +200,6 @@ def make_toy(name: str, num_samples: int = 400, *, noise: float = 0.1, seed: int
     ``"gaussian"`` (two overlapping blobs). ``noise`` is the standard deviation of
     Gaussian noise added to the points.
     """
-    check_choice("name", name, TOY_PROBLEMS)
-    check_positive("num_samples", num_samples, integer=True)
-    check_range("noise", noise, 0.0, math.inf, high_inclusive=False)
     rng = np.random.default_rng(seed)
     n = num_samples
     if name == "moons":
@@ -219,53 +230,99 @@ def make_toy(name: str, num_samples: int = 400, *, noise: float = 0.1, seed: int
 # Splits and folds
 # --------------------------------------------------------------------------- #
 
-@dataclass
-class Splits:
-    """Three ``(X, y)`` pairs: ``train``, ``val`` and ``test``."""
+class Splits(NamedTuple):
+    """Three ``(X, y)`` pairs: ``train``, ``val`` and ``test`` (unpack them, or read them by name)."""
 
     train: tuple
     val: tuple
     test: tuple
 
-    def __iter__(self):
-        return iter((self.train, self.val, self.test))
+
+def _check_stratify(stratify, num_samples: int):
+    """Class labels [N] for a stratified split, as a NumPy array for scikit-learn."""
+    if stratify.ndim != 1 or stratify.is_floating_point() or len(stratify) != num_samples:
+        raise invalid("stratify", stratify, f"integer class labels [{num_samples}], one per sample (usually y)",
+                      f"a {stratify.dtype} tensor of shape {tuple(stratify.shape)}")
+    return stratify.cpu().numpy()
 
 
+@validate_params({"X": [torch.Tensor], "y": [torch.Tensor], "val_fraction": [FRACTION],
+                  "test_fraction": [FRACTION], "seed": [SEED], "stratify": [LABELS, None]})
 def train_val_test_split(X, y, *, val_fraction: float = 0.15, test_fraction: float = 0.15,
-                         seed: int = 0) -> Splits:
-    """Shuffle once with ``seed`` and cut ``(X, y)`` into train, validation and test sets."""
-    check_nonempty("X", X)
-    check_same_length("X", X, "y", y)
-    check_range("val_fraction", val_fraction, 0.0, 1.0, high_inclusive=False)
-    check_range("test_fraction", test_fraction, 0.0, 1.0, high_inclusive=False)
-    if val_fraction + test_fraction >= 1.0:
-        raise ValueError(
-            f"val_fraction + test_fraction = {val_fraction + test_fraction!r} is not allowed: "
-            "expected a sum below 1 so that some training data is left."
-        )
+                         seed: int = 0, stratify: torch.Tensor | None = None) -> Splits:
+    """Shuffle once with ``seed`` and cut ``(X, y)`` into train, validation and test sets.
+
+    The test set gets ``round(N * test_fraction)`` samples and the validation set
+    ``round(N * val_fraction)``; a fraction of 0 asks for an empty set, any other
+    fraction must leave at least one sample in its set, and in the training set.
+    With ``stratify=y`` each set keeps the class proportions of ``y``
+    (scikit-learn's ``train_test_split(stratify=)``, twice); without it, one
+    permutation cuts the data.
+    """
+    if X.ndim == 0 or len(X) == 0:
+        raise invalid("X", X, "a tensor with at least one sample", "X is empty (0 samples)")
+    if y.ndim == 0 or len(y) != len(X):
+        raise invalid("y", y, "one label per sample of X", f"X has {len(X)} samples but y has {len(y) if y.ndim else 0}")
     n = len(X)
-    order = torch.randperm(n, generator=torch.Generator().manual_seed(seed))
     n_test, n_val = round(n * test_fraction), round(n * val_fraction)
-    test_idx, val_idx, train_idx = order[:n_test], order[n_test:n_test + n_val], order[n_test + n_val:]
+    for name, fraction, count in (("test_fraction", test_fraction, n_test), ("val_fraction", val_fraction, n_val)):
+        if fraction > 0 and count == 0:
+            raise invalid(name, fraction, f"0 or a fraction that keeps at least one of the {n} samples",
+                          f"round({n} * {fraction}) = 0 samples")
+    if n_test + n_val >= n:
+        raise invalid("val_fraction + test_fraction", val_fraction + test_fraction,
+                      f"a sum that leaves some of the {n} samples for training",
+                      f"val_fraction={val_fraction} and test_fraction={test_fraction} take {n_val} + {n_test}")
+    if stratify is None:
+        order = torch.randperm(n, generator=torch.Generator().manual_seed(seed))
+        test_idx, val_idx, train_idx = order[:n_test], order[n_test:n_test + n_val], order[n_test + n_val:]
+    else:
+        train_idx, val_idx, test_idx = _stratified_split(_check_stratify(stratify, n), n_val, n_test, seed)
     return Splits((X[train_idx], y[train_idx]), (X[val_idx], y[val_idx]), (X[test_idx], y[test_idx]))
 
 
-def kfold_indices(num_samples: int, num_folds: int = 5, *, seed: int = 0):
+def _stratified_split(labels: np.ndarray, n_val: int, n_test: int, seed: int):
+    """Train, validation and test indices with the class proportions of ``labels`` (scikit-learn)."""
+    from sklearn.model_selection import train_test_split
+
+    def cut(index: np.ndarray, size: int):
+        if size == 0:
+            return index, index[:0]
+        try:
+            return train_test_split(index, test_size=size, random_state=seed, stratify=labels[index])
+        except ValueError as error:  # a class too small to be in every set
+            raise invalid("stratify", torch.as_tensor(labels), "labels with enough samples of every class "
+                          "for each set to hold one", str(error).rstrip(".")) from error
+
+    rest, test_idx = cut(np.arange(len(labels)), n_test)
+    train_idx, val_idx = cut(rest, n_val)
+    return tuple(torch.from_numpy(i).long() for i in (train_idx, val_idx, test_idx))
+
+
+@validate_params({"num_samples": [Interval(Integral, 2, None)], "num_folds": [Interval(Integral, 2, None)],
+                  "seed": [SEED], "stratify": [LABELS, None]})
+def kfold_indices(num_samples: int, num_folds: int = 5, *, seed: int = 0, stratify: torch.Tensor | None = None):
     """Yield ``(train_idx, val_idx)`` for K-fold cross-validation of ``num_samples`` items.
 
     Every item is in exactly one validation fold; folds differ in size by at most one.
+    With ``stratify=y`` every fold keeps the class proportions of ``y`` (scikit-learn's
+    ``StratifiedKFold``); every class then needs at least ``num_folds`` samples.
     """
-    check_positive("num_samples", num_samples, integer=True)
-    check_positive("num_folds", num_folds, integer=True)
-    if not 2 <= num_folds <= num_samples:
-        raise ValueError(
-            f"num_folds={num_folds!r} is not allowed: expected an integer from 2 to num_samples={num_samples}."
-        )
-    order = torch.randperm(num_samples, generator=torch.Generator().manual_seed(seed))
-    folds = torch.tensor_split(order, num_folds)
-    for k, val_idx in enumerate(folds):
-        train_idx = torch.cat([f for j, f in enumerate(folds) if j != k])
-        yield train_idx, val_idx
+    if num_folds > num_samples:
+        raise invalid("num_folds", num_folds, f"an integer from 2 to num_samples={num_samples}")
+    if stratify is None:
+        order = torch.randperm(num_samples, generator=torch.Generator().manual_seed(seed))
+        folds = torch.tensor_split(order, num_folds)
+        return ((torch.cat([f for j, f in enumerate(folds) if j != k]), val_idx) for k, val_idx in enumerate(folds))
+    labels = _check_stratify(stratify, num_samples)
+    classes, counts = np.unique(labels, return_counts=True)
+    if counts.min() < num_folds:
+        raise invalid("stratify", stratify, f"at least num_folds={num_folds} samples of every class",
+                      f"class {classes[counts.argmin()]} has {counts.min()}")
+    from sklearn.model_selection import StratifiedKFold
+
+    folds = StratifiedKFold(num_folds, shuffle=True, random_state=seed).split(np.zeros(num_samples), labels)
+    return ((torch.from_numpy(t).long(), torch.from_numpy(v).long()) for t, v in folds)
 
 
 # --------------------------------------------------------------------------- #
@@ -280,23 +337,34 @@ class BatchIterator:
     random permutation once per epoch and slicing it is much cheaper.
 
     Each pass (``for xb, yb in batches``) draws a new permutation from the
-    iterator's own seeded generator, so runs repeat exactly.
+    iterator's own seeded generator, so runs repeat exactly. ``drop_last`` drops
+    the last, smaller batch; it is refused when no full batch would be left.
     """
 
+    @validate_params({"batch_size": [Interval(Integral, 1, None)], "shuffle": ["boolean"],
+                      "drop_last": ["boolean"], "seed": [Interval(Integral, 0, None), None]})
     def __init__(self, *tensors, batch_size: int = 64, shuffle: bool = True,
                  drop_last: bool = False, seed: int | None = 0):
         if not tensors:
-            raise ValueError("tensors is empty: expected at least one tensor, e.g. BatchIterator(X, y).")
+            raise invalid("tensors", tensors, "at least one tensor, e.g. BatchIterator(X, y)", "tensors is empty")
         for i, t in enumerate(tensors):
-            if not isinstance(t, torch.Tensor):
-                raise ValueError(f"tensors[{i}] is a {type(t).__name__}: expected a torch.Tensor.")
-        check_nonempty("tensors[0]", tensors[0])
+            if not isinstance(t, torch.Tensor) or t.ndim == 0:
+                raise invalid(f"tensors[{i}]", t, "a torch.Tensor with one row per sample",
+                              f"tensors[{i}] is a {type(t).__name__}" + (" of 0 dimensions" if
+                                                                        isinstance(t, torch.Tensor) else ""))
+        n = len(tensors[0])
+        if n == 0:
+            raise invalid("tensors[0]", tensors[0], "at least one sample", "tensors[0] is empty (0 samples)")
         for i, t in enumerate(tensors[1:], start=1):
-            check_same_length("tensors[0]", tensors[0], f"tensors[{i}]", t)
+            if len(t) != n:
+                raise invalid(f"tensors[{i}]", t, "as many rows as tensors[0]",
+                              f"tensors[0] has {n} samples but tensors[{i}] has {len(t)}")
         devices = {t.device for t in tensors}
         if len(devices) > 1:
-            raise ValueError(f"tensors are on several devices {sorted(map(str, devices))}: expected one.")
-        check_positive("batch_size", batch_size, integer=True)
+            raise invalid("tensors", tensors, "tensors on one device", f"they are on {sorted(map(str, devices))}")
+        if drop_last and batch_size > n:
+            # every batch would be dropped: an epoch with no step at all
+            raise invalid("batch_size", batch_size, f"at most the {n} samples when drop_last=True")
         self.tensors = tensors
         self.batch_size = batch_size
         self.shuffle = shuffle
@@ -341,6 +409,7 @@ class BatchIterator:
 TABULAR_DATASETS = ("breast_cancer", "diabetes", "wine")
 
 
+@validate_params({"name": [Options(*TABULAR_DATASETS)]})
 def load_tabular(name: str):
     """One of scikit-learn's bundled tabular data sets as ``(X, y)`` tensors, unscaled.
 
@@ -351,7 +420,6 @@ def load_tabular(name: str):
     original units, so their scales differ widely: standardize them before training
     (:class:`Standardizer`).
     """
-    check_choice("name", name, TABULAR_DATASETS)
     from sklearn import datasets as sk_datasets
 
     if name == "breast_cancer":
@@ -381,23 +449,21 @@ class Standardizer:
     tensor([[0., 0.]])
     """
 
+    @validate_params({"per_feature": ["boolean"], "eps": [Interval(Real, 0.0, None)]})
     def __init__(self, *, per_feature: bool = True, eps: float = 1e-8):
-        if not isinstance(per_feature, bool):
-            raise ValueError(f"per_feature={per_feature!r} is not allowed: expected True or False.")
-        check_range("eps", eps, 0.0, math.inf, high_inclusive=False)
         self.per_feature = per_feature
         self.eps = eps
         self.mean = None
         self.std = None
 
     def _check(self, name: str, X) -> None:
+        allowed = "a floating-point torch.Tensor with one row per sample"
         if not isinstance(X, torch.Tensor):
-            raise ValueError(f"{name} is a {type(X).__name__}: expected a torch.Tensor.")
+            raise invalid(name, X, allowed, f"{name} is a {type(X).__name__}")
         if not X.is_floating_point():
-            raise ValueError(f"{name} has dtype {X.dtype}: expected a floating-point tensor.")
-        if X.ndim < 1:
-            raise ValueError(f"{name} is a 0-d tensor: expected one row per sample.")
-        check_nonempty(name, X)
+            raise invalid(name, X, allowed, f"{name} has dtype {X.dtype}")
+        if X.ndim < 1 or len(X) == 0:
+            raise invalid(name, X, allowed, f"{name} is empty (0 samples)" if X.ndim else f"{name} is a 0-d tensor")
 
     def fit(self, X: torch.Tensor) -> "Standardizer":
         """Learn the mean and standard deviation of ``X`` (rows are samples)."""
@@ -415,10 +481,8 @@ class Standardizer:
             raise ValueError("This Standardizer is not fitted: call fit(X_train) before transform.")
         self._check(name, X)
         if self.per_feature and X.shape[1:] != self.mean.shape:
-            raise ValueError(
-                f"{name} has samples of shape {tuple(X.shape[1:])}: expected {tuple(self.mean.shape)}, "
-                "the shape seen by fit."
-            )
+            raise invalid(name, X, f"samples of shape {tuple(self.mean.shape)}, the shape seen by fit",
+                          f"{name} has samples of shape {tuple(X.shape[1:])}")
 
     def transform(self, X: torch.Tensor) -> torch.Tensor:
         """``(X - mean) / std`` with the statistics learned by :meth:`fit`."""
@@ -441,6 +505,8 @@ class Standardizer:
 SAMPLE_PHOTOS = ("astronaut", "chelsea", "coffee", "rocket", "immunohistochemistry")
 
 
+@validate_params({"names": [Options(*SAMPLE_PHOTOS), Sequences(Options(*SAMPLE_PHOTOS))],
+                  "size": [Interval(Integral, 1, None)]})
 def load_sample_photos(names=("astronaut", "chelsea", "coffee", "rocket"), *, size: int = 128) -> torch.Tensor:
     """Colour photos bundled with scikit-image as float32 ``[N, 3, size, size]`` in [0, 1].
 
@@ -448,11 +514,6 @@ def load_sample_photos(names=("astronaut", "chelsea", "coffee", "rocket"), *, si
     ``names`` are taken from ``SAMPLE_PHOTOS``; no download is needed.
     """
     names = [names] if isinstance(names, str) else list(names)
-    if not names:
-        raise ValueError("names is empty: expected at least one of " + ", ".join(SAMPLE_PHOTOS) + ".")
-    for name in names:
-        check_choice("names", name, SAMPLE_PHOTOS)
-    check_positive("size", size, integer=True)
     import skimage.data
 
     photos = []
