@@ -22,7 +22,7 @@ export MPLCONFIGDIR := $(CURDIR)/$(VENV)/matplotlib
 help:
 	@echo "make book   - install, execute every notebook, build the HTML book"
 	@echo "make test   - install, then every test (library, exercises, seed 1, book build, browser, grading)"
-	@echo "make unit   - install, then the fast library and notebook-rule tests only"
+	@echo "make unit   - install, then the fast library and notebook-rule tests and the docstring examples"
 	@echo "make chapter N=07         - one chapter: ruff, its notebook rules, seeds 0 and 1, its exercises, the book"
 	@echo "make claims SEEDS=\"0 1 2\" [CHAPTERS=\"03 07\"] - chapters top to bottom under each seed, claims included"
 	@echo "make lab    - open JupyterLab on the chapters"
@@ -65,6 +65,7 @@ test: install
 	@mkdir -p _build && rm -f $(TIMES)
 	@$(call stage,ruff,$(BIN)/ruff check src tests benchmarks scripts)
 	@$(call stage,unit,$(PYTEST) -q $(PARALLEL) --dist loadfile -m "not slow" tests)
+	@$(call stage,doctests,$(PYTEST) -q --doctest-modules src/nnpractice)
 	@$(call stage,exercises+cache,$(PYTEST) -q $(PARALLEL) --durations=8 tests/test_exercises.py)
 	@$(call stage,seed 1,( $(PYTEST) -q $(PARALLEL) tests/test_claims.py -k claims_hold; claims=$$?; \
 		$(PYTEST) -q $(PARALLEL) tests/test_claims.py -m slow -k "not claims_hold" && exit $$claims ))
@@ -75,6 +76,7 @@ test: install
 
 unit: install
 	$(PYTEST) -q $(PARALLEL) --dist loadfile -m "not slow" tests
+	$(PYTEST) -q --doctest-modules src/nnpractice
 
 # One chapter while writing it (N=07): about 3 minutes once the cache holds the other chapters.
 STEM = $(notdir $(basename $(wildcard chapters/$(N)_*.ipynb)))

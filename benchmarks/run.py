@@ -247,6 +247,8 @@ def main() -> None:
     parser.add_argument("--changes", type=int, default=20, help="slider changes per playground")
     parser.add_argument("--skip-notebooks", action="store_true")
     parser.add_argument("--skip-book", action="store_true", help="skip the full book build (about 5 minutes)")
+    parser.add_argument("--only", default="", help="comma-separated sections to run, e.g. fit,playground "
+                        "(fit, batches, onnx, playground, gpu, notebooks, book)")
     args = parser.parse_args()
     torch.set_num_threads(1)
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
@@ -254,15 +256,17 @@ def main() -> None:
                f"torch {torch.__version__}, {torch.get_num_threads()} thread; CUDA: {torch.cuda.is_available()}")
     print(f"Machine: {machine}; load average at start {load:.1f}")
     start = time.perf_counter()
-    bench_fit(args.repeats)
-    bench_batches(args.repeats)
-    bench_onnx(args.repeats)
-    bench_playground(args.changes)
-    bench_gpu()
-    if not args.skip_notebooks:
-        bench_notebooks()
-    if not args.skip_book:
-        bench_book()
+    sections = {"fit": lambda: bench_fit(args.repeats), "batches": lambda: bench_batches(args.repeats),
+                "onnx": lambda: bench_onnx(args.repeats), "playground": lambda: bench_playground(args.changes),
+                "gpu": bench_gpu, "notebooks": bench_notebooks, "book": bench_book}
+    only = [s for s in args.only.split(",") if s]
+    unknown = [s for s in only if s not in sections]
+    if unknown:
+        parser.error(f"--only={args.only!r} is not allowed: expected sections among {', '.join(sections)}.")
+    skipped = {"notebooks": args.skip_notebooks, "book": args.skip_book}
+    for name, run in sections.items():
+        if (name in only) if only else not skipped.get(name, False):
+            run()
     table("Summary", ["what", "measured", "compared with", "ratio / verdict"], SUMMARY)
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(f"\n{machine}. Load average at the end {load:.1f} (other processes inflate these times). "
