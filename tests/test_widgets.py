@@ -1,19 +1,26 @@
-"""The live playground driven from code (as a slider would drive it) and its static twin."""
+"""The live playground driven from code (as a slider would drive it) and its static twin.
+
+Every test builds its own playground (no state shared between tests), and the tests of
+concurrency fix the order of events through the widget's own synchronisation (its condition
+variable, its status observer) instead of sleeping: the outcome never depends on timing.
+"""
 import base64
 import math
 import re
-import time
+import threading
 
 import pytest
 import torch
 
-from nnpractice import widgets
+from nnpractice import regularization, widgets
+from nnpractice.widgets import runs
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def playground():
     pg = widgets.Playground("moons", knobs=("lr", "optimizer", "dropout", "l2", "epochs"), epochs=12)
     yield pg
+    pg.close()
 
 
 def test_first_run_happens_at_construction_and_leaves_the_global_rng_alone():
@@ -25,6 +32,7 @@ def test_first_run_happens_at_construction_and_leaves_the_global_rng_alone():
     assert pg.run is not None and pg.run.status == "completed" and pg.run.history.num_epochs == 3
     assert bytes(pg.image.value).startswith(b"\x89PNG")
     assert "completed" in pg.status.value and "learning rate" in pg.status.value
+    pg.close()
 
 
 def test_moving_a_slider_retrains_with_the_new_value_and_redraws(playground):
@@ -61,34 +69,79 @@ def test_a_diverging_setting_says_so_instead_of_raising(playground):
     assert playground.wait(timeout=60).status == "completed"
 
 
-def test_fifty_rapid_changes_end_on_the_last_value_without_piling_up(playground):
-    playground.set(lr=0.1, epochs=30)
-    playground.wait(timeout=60)
-    started = playground.started
-    values = [10 ** (-3 + 2 * i / 49) for i in range(50)]  # 0.001 ... 0.1, last one trains fully
+def test_fifty_rapid_changes_train_once_with_the_last_value(playground):
+    started, finished = playground.started, playground.finished
+    values = [10 ** (-3 + 2 * i / 49) for i in range(50)]  # 0.001 ... 0.1; the last one is 0.05
     values[-1] = 0.05
-    for value in values:
-        playground.controls["lr"].value = value
-        time.sleep(0.002)
+    # While the test holds the widget's lock the worker cannot take a change, so all fifty arrive
+    # before it looks: the order of events is fixed, whatever the machine's speed.
+    with playground._cond:
+        for value in values:
+            playground.controls["lr"].value = value
     run = playground.wait(timeout=120)
     assert run.config["lr"] == pytest.approx(0.05)
-    assert run.status == "completed" and run.history.num_epochs == 30
+    assert run.status == "completed" and run.history.num_epochs == 12
     assert "learning rate 0.05" in playground.status.value
-    # the debounce and the generation counter keep the number of trainings far below 50
-    assert playground.started - started < 25
-    assert playground.finished >= 1
+    assert playground.started - started == 1, "only the newest setting trains: nothing piles up"
+    assert playground.finished - finished == 1 and playground.aborted == 0
 
 
-def test_a_stale_run_aborts_at_once():
+def test_a_change_during_a_run_aborts_it_and_the_newer_one_trains(playground):
+    entered, proceed = threading.Event(), threading.Event()
+
+    def hold_the_first_run(change):  # runs in the worker's thread when it announces a run
+        if change["new"].startswith("<span") and "training:" in change["new"] and not entered.is_set():
+            entered.set()
+            proceed.wait(timeout=60)
+
+    playground.status.observe(hold_the_first_run, names="value")
+    started, aborted = playground.started, playground.aborted
+    playground.controls["lr"].value = 0.02
+    assert entered.wait(timeout=60), "the worker never started the first change"
+    playground.controls["lr"].value = 0.05  # arrives while the lr=0.02 run is under way
+    proceed.set()
+    run = playground.wait(timeout=60)
+    assert run.config["lr"] == pytest.approx(0.05) and run.status == "completed"
+    assert playground.started - started == 2 and playground.aborted - aborted == 1
+
+
+def test_close_ends_the_worker_and_refuses_more_changes():
+    pg = widgets.Playground("xor", knobs=("lr",), epochs=2)
+    pg.set(lr=0.05)
+    pg.wait(timeout=60)
+    worker = pg._thread
+    pg.close()
+    assert not worker.is_alive()
+    with pytest.raises(RuntimeError, match="closed"):
+        pg.set(lr=0.1)
+
+
+def test_a_stale_run_aborts_at_once_and_fit_finishes_its_callbacks():
     calls = []
 
     def should_stop():
         calls.append(1)
         return len(calls) > 3
 
+    class Ends(widgets.StopWhenStale):
+        ended = errors = 0
+
+        def on_exception(self, trainer, error):
+            Ends.errors += isinstance(error, widgets.Aborted)
+
+        def on_train_end(self, trainer):
+            Ends.ended += 1
+
     with pytest.raises(widgets.Aborted):
         widgets.train_once("moons", {"epochs": 50}, should_stop=should_stop)
     assert len(calls) == 4
+    # the same callback in fit directly: its exception and end hooks run before Aborted goes on
+    from nnpractice import training
+    X, y = torch.randn(64, 2), torch.randint(0, 2, (64,))
+    calls.clear()
+    with pytest.raises(widgets.Aborted):
+        training.fit(torch.nn.Linear(2, 2), (X, y), callbacks=[Ends(should_stop)], batch_size=8, lr=0.1)
+    assert len(calls) == 4 and Ends.errors == 1 and Ends.ended == 1
 
 
 def test_invalid_values_are_refused_with_a_message(playground):
@@ -103,7 +156,7 @@ def test_invalid_values_are_refused_with_a_message(playground):
         playground.set(lr=-1)
     with pytest.raises(ValueError, match=r"dropout=0\.95 is not allowed.*\[0\.0, 0\.8\]"):
         playground.set(dropout=0.95)
-    with pytest.raises(ValueError, match="'width' has no control"):
+    with pytest.raises(ValueError, match="width=8 is not allowed: expected a knob with a control"):
         playground.set(width=8)
     with pytest.raises(ValueError, match="optimizer='lbfgs' is not allowed"):
         playground.set(optimizer="lbfgs")
@@ -115,7 +168,7 @@ def test_invalid_values_are_refused_with_a_message(playground):
     ({"epochs": 0}, "epochs=0 is not allowed"),
     ({"batch_size": 2.5}, "batch_size=2.5 is not allowed"),
     ({"l2": -1e-3}, r"l2=-0\.001 is not allowed"),
-    ({"colour": 1}, "'colour' is not a knob"),
+    ({"colour": 1}, "colour=1 is not allowed: expected a knob"),
 ])
 def test_bad_construction_is_refused(kwargs, match):
     problem = kwargs.pop("problem", "moons")
@@ -129,19 +182,67 @@ def test_every_knob_gets_a_control_and_changes_the_run():
     assert set(pg.controls) == set(widgets.KNOBS)
     pg.set(width=4, depth=1, activation="relu", batch_size=64, noise=0.1, train_size=50, l1=1e-3, epochs=3)
     run = pg.wait(timeout=60)
+    pg.close()
     assert run.config["width"] == 4 and run.config["depth"] == 1 and run.history.num_epochs == 3
     assert len(run.data[0]) == 50
     assert sum(p.numel() for p in run.model.parameters()) == 2 * 4 + 4 + 4 * 2 + 2
 
 
-def test_l1_and_l2_shrink_the_weights():
-    def weight_norm(config):
-        run = widgets.train_once("moons", {"epochs": 15, "optimizer": "adam", "lr": 0.01, **config})
-        return sum(m.weight.abs().sum().item() for m in run.model if isinstance(m, torch.nn.Linear))
+def test_the_knobs_offer_the_library_tables():
+    from nnpractice import models, optimizers
 
-    plain = weight_norm({})
-    assert weight_norm({"l1": 3e-3}) < 0.8 * plain
-    assert weight_norm({"l2": 1e-1}) < 0.8 * plain
+    assert widgets.KNOBS["optimizer"].options == tuple(optimizers.OPTIMIZERS)
+    assert widgets.KNOBS["activation"].options == tuple(models.ACTIVATIONS)
+    run = widgets.train_once("moons", {"epochs": 1, "optimizer": "sgd", "activation": "gelu"})
+    assert "GELU" in {type(m).__name__ for m in run.model}
+
+
+def test_l1_and_l2_shrink_the_weights_and_leave_the_biases_alone():
+    def weights_and_biases(config):
+        run = widgets.train_once("moons", {"epochs": 15, "optimizer": "adam", "lr": 0.01, **config})
+        linear = [m for m in run.model if isinstance(m, torch.nn.Linear)]
+        return run, sum(m.weight.abs().sum().item() for m in linear), [m.bias.detach().clone() for m in linear]
+
+    plain, plain_w, _ = weights_and_biases({})
+    l1, l1_w, _ = weights_and_biases({"l1": 3e-3})
+    assert l1_w < 0.8 * plain_w
+    assert weights_and_biases({"l2": 1e-1})[1] < 0.8 * plain_w
+    # the logged losses stay the cross-entropy: no penalty inside (the curves compare train with validation)
+    X_train, y_train, X_val, y_val = l1.data
+    with torch.no_grad():
+        assert l1.history.last("val_loss") == pytest.approx(
+            torch.nn.functional.cross_entropy(l1.model(X_val), y_val).item(), rel=1e-5)
+    penalty = 3e-3 * regularization.l1_penalty(l1.model).item()
+    assert penalty > 0.01 and l1.history.last("val_loss") < 2 * plain.history.last("val_loss")
+
+
+def test_weight_decay_follows_the_penalized_parameters_rule():
+    model = widgets.build_model("moons", {"depth": 1, "width": 4})
+    groups = runs.parameter_groups(model, 0.1)
+    decayed = {id(p) for p in groups[0]["params"]}
+    assert groups[0]["weight_decay"] == 0.1 and groups[1]["weight_decay"] == 0.0
+    assert decayed == {id(p) for p in regularization.penalized_parameters(model)}
+    assert all(p.ndim == 1 for p in groups[1]["params"]) and len(groups[1]["params"]) == 2
+    # a pure decay step (no gradient from the data) moves weights, never biases
+    opt = torch.optim.SGD(groups, lr=1.0)
+    before = [p.detach().clone() for p in model.parameters()]
+    for p in model.parameters():
+        p.grad = torch.zeros_like(p)
+    opt.step()
+    for old, p in zip(before, model.parameters()):
+        assert torch.equal(old, p) == (p.ndim == 1)
+
+
+def test_the_l1_loss_has_the_data_value_and_the_penalty_gradient():
+    model = torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.Tanh(), torch.nn.Linear(3, 2))
+    X, y = torch.randn(16, 2), torch.randint(0, 2, (16,))
+    loss = runs.l1_subgradient_loss(model, 0.5)(model(X), y)
+    assert loss.item() == torch.nn.functional.cross_entropy(model(X), y).item()
+    loss.backward()
+    got = [p.grad.clone() for p in model.parameters()]
+    model.zero_grad()
+    (torch.nn.functional.cross_entropy(model(X), y) + 0.5 * regularization.l1_penalty(model)).backward()
+    assert all(torch.allclose(a, p.grad) for a, p in zip(got, model.parameters()))
 
 
 def test_image_set_playground_shows_curves_and_accuracy():
@@ -150,8 +251,20 @@ def test_image_set_playground_shows_curves_and_accuracy():
     assert run.status == "completed" and run.history.last("val_accuracy") > 0.8
     pg.set(batch_size=128)
     run = pg.wait(timeout=60)
+    pg.close()
     assert run.config["batch_size"] == 128 and len(run.data[2]) == widgets.VAL_SIZE["image"]
     assert bytes(pg.image.value).startswith(b"\x89PNG")
+
+
+def test_image_noise_is_gaussian_and_seeded():
+    clean = widgets.problem_data("digits", 100, 0.0, seed=0)[0]
+    noisy = widgets.problem_data("digits", 100, 0.3, seed=0)[0]
+    again = widgets.problem_data("digits", 100, 0.3, seed=0)[0]
+    other = widgets.problem_data("digits", 100, 0.3, seed=1)[0]
+    difference = noisy - clean
+    assert torch.equal(noisy, again) and not torch.equal(noisy, other)
+    assert abs(difference.std().item() - 0.3) < 0.01 and abs(difference.mean().item()) < 0.01
+    assert noisy.min() < 0, "no clipping: the features are not images in [0, 1] once noised"
 
 
 def test_streaming_calls_back_every_epoch():
@@ -181,13 +294,19 @@ def test_static_twin_is_self_contained_and_swaps_images():
     assert twin.runs[(10.0, 0.0)].diverged and not twin.runs[(0.01, 0.0)].diverged
 
 
+def test_static_twin_defaults_cover_an_integer_knob():
+    twin = widgets.static_twin("xor", "depth", epochs=1)
+    assert twin.values == ((0, 1, 2, 3, 4),) and all(isinstance(v, int) for v in twin.runs)
+
+
 @pytest.mark.parametrize("kwargs, match", [
     ({"knob": "speed"}, "knob='speed' is not allowed"),
-    ({"values": []}, "is empty"),
+    ({"values": []}, r"values=\[\] is not allowed: expected at least one value of 'lr'"),
     ({"values": [0.1, -1.0]}, r"lr=-1\.0 is not allowed"),
     ({"knob2": "lr", "values2": [0.1]}, "knob2='lr' is not allowed"),
-    ({"values2": [1, 2]}, "values2 is given but knob2 is not"),
+    ({"values2": [1, 2]}, r"values2=\[1, 2\] is not allowed: expected None when knob2 is None"),
     ({"values": [0.1, 1.0], "start": 2}, "start=2 is not allowed"),
+    ({"knob2": "dropout", "values2": [0.0], "start2": 1}, "start2=1 is not allowed"),
 ])
 def test_static_twin_refuses_bad_input(kwargs, match):
     kwargs = {"knob": "lr", "values": [0.1], **kwargs}
@@ -202,3 +321,25 @@ def test_divergence_rule_catches_nan_and_explosion():
     run = widgets.train_once("moons", {"lr": 1.0, "epochs": 30, "optimizer": "momentum"})
     assert run.diverged and run.history.num_epochs == run.history.diverged_at - 1
     assert all(math.isfinite(v) for v in run.history["train_loss"])
+
+
+def test_the_divergence_rule_is_the_one_in_training(monkeypatch):
+    from nnpractice import training
+
+    seen = []
+
+    def never(epoch_loss, first_loss, factor):
+        seen.append(factor)
+        return False
+
+    monkeypatch.setattr(training, "is_diverged", never)
+    run = widgets.train_once("moons", {"lr": 1.0, "epochs": 30, "optimizer": "momentum"}, divergence_factor=7.0)
+    assert not run.diverged and run.status == "completed" and seen == [7.0] * 30
+
+
+def test_seed_zero_runs_repeat_exactly():
+    a = widgets.train_once("moons", {"epochs": 4}, seed=0)
+    b = widgets.train_once("moons", {"epochs": 4}, seed=0)
+    c = widgets.train_once("moons", {"epochs": 4}, seed=1)
+    assert a.history["train_loss"] == b.history["train_loss"] != c.history["train_loss"]
+    assert all(torch.equal(p, q) for p, q in zip(a.model.parameters(), b.model.parameters()))
