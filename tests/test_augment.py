@@ -111,6 +111,20 @@ def test_random_affine_identity_and_rotation_by_90_degrees():
     x = batch(c=1, h=8, w=8)
     same = random_affine(x, degrees=0, scale=1.0, translate=0.0, generator=make_generator(0))
     assert torch.allclose(same, x, atol=1e-5)
+    # a positive angle turns the picture counter-clockwise (torch.rot90 with k=1 on the image plane):
+    # the pixel at the top-right corner ends up at the top-left
+    turned = random_affine(x, degrees=(90, 90), generator=make_generator(0))
+    assert torch.allclose(turned, torch.rot90(x, 1, dims=(2, 3)), atol=1e-5)
+    assert torch.allclose(random_affine(x, degrees=(-90, -90), generator=make_generator(0)),
+                          torch.rot90(x, -1, dims=(2, 3)), atol=1e-5)
+    assert torch.allclose(random_affine(x, degrees=(180, 180), generator=make_generator(0)),
+                          x.flip(2, 3), atol=1e-5)
+    corner = torch.zeros(1, 1, 8, 8)
+    corner[0, 0, 0, 7] = 1.0
+    assert random_affine(corner, degrees=(90, 90))[0, 0, 0, 0] > 0.99
+    # a number d is the range (-d, d), drawn the same way
+    assert torch.allclose(random_affine(x, degrees=30, generator=make_generator(0)),
+                          random_affine(x, degrees=(-30, 30), generator=make_generator(0)), atol=1e-4)
     # p=0 leaves every image alone whatever the ranges
     assert torch.allclose(random_affine(x, degrees=90, scale=(0.5, 2), p=0.0, generator=make_generator(0)), x, atol=1e-5)
     # zooming in (factor 2) on a constant image keeps it constant inside
@@ -126,6 +140,17 @@ def test_gaussian_noise_has_the_stated_spread():
     assert abs(float((out - x).mean())) < 0.005
     clipped = gaussian_noise(x, std=2.0, generator=make_generator(0))
     assert clipped.min() >= 0 and clipped.max() <= 1
+    assert 0.3 < float((clipped == 0).float().mean()) < 0.5, "clipping to (0, 1) keeps most values"
+    shifted = gaussian_noise(x, std=2.0, clip=(-1.0, 3.0), generator=make_generator(0))
+    assert shifted.min() == -1 and shifted.max() == 3
+
+
+def test_gaussian_noise_takes_any_batch_and_p_chooses_samples():
+    vectors = torch.full((400, 5), 0.5)
+    noisy = gaussian_noise(vectors, std=0.1, p=0.5, clip=None, generator=make_generator(0))
+    touched = (noisy != vectors).any(1)
+    assert torch.equal(touched, (noisy != vectors).all(1)), "noise is per sample, all or nothing"
+    assert 0.4 < float(touched.float().mean()) < 0.6
 
 
 def test_color_jitter_brightness_saturation_and_gray_images():
@@ -193,6 +218,14 @@ def test_mixup_and_cutmix_share_one_mechanism():
     assert torch.allclose(twice.targets.sum(1), torch.ones(8), atol=1e-6)
 
 
+def test_label_smoothing_soft_loss_and_accuracy_have_one_home():
+    from nnpractice import losses, metrics
+
+    assert augment.label_smoothing is losses.smooth_targets
+    assert augment.soft_cross_entropy is losses.soft_cross_entropy
+    assert augment.accuracy is metrics.correct_count
+
+
 def test_label_smoothing_and_soft_cross_entropy():
     y = torch.tensor([0, 2, 1])
     t = label_smoothing(y, 3, 0.3)
@@ -223,15 +256,18 @@ def test_compose_and_augmented_batches_train_with_fit():
     (lambda x: random_flip(x, p=1.5), r"p=1.5 is not allowed: expected a number in \[0.0, 1.0\]"),
     (lambda x: random_flip(x, p=-0.1), r"p=-0.1 is not allowed"),
     (lambda x: random_flip(x, direction="diagonal"), r"direction='diagonal' is not allowed: expected one of"),
-    (lambda x: random_crop(x, padding=-1), r"padding=-1 is not allowed: expected an integer >= 0"),
+    (lambda x: random_crop(x, padding=-1), r"padding=-1 is not allowed: expected a non-negative integer"),
+    (lambda x: random_crop(x, padding=10, padding_mode="reflect"), r"padding=10 is not allowed: expected less than"),
     (lambda x: random_crop(x, padding=2, padding_mode="wrap"), r"padding_mode='wrap' is not allowed"),
-    (lambda x: cutout(x, size=-2), r"size=-2 is not allowed: expected an integer from 0 to 10"),
+    (lambda x: cutout(x, size=-2), r"size=-2 is not allowed: expected a non-negative integer"),
     (lambda x: cutout(x, size=11), r"size=11 is not allowed"),
     (lambda x: cutout(x, size=2, p=2), r"p=2 is not allowed"),
     (lambda x: gaussian_noise(x, std=-0.1), r"std=-0.1 is not allowed"),
     (lambda x: random_affine(x, degrees=-5), r"degrees=-5 is not allowed"),
-    (lambda x: random_affine(x, scale=(1.2, 0.8)), r"scale=\(1.2, 0.8\) is not allowed: expected low <= high"),
-    (lambda x: random_affine(x, scale=(0, 1)), r"scale=\(0, 1\) is not allowed: expected factors > 0"),
+    (lambda x: random_affine(x, scale=(1.2, 0.8)), r"scale=\(1.2, 0.8\) is not allowed: expected .*low <= high"),
+    (lambda x: random_affine(x, scale=(0, 1)), r"scale=\(0, 1\) is not allowed: expected a positive .*; here scale\[0\]=0"),
+    (lambda x: random_affine(x, degrees=(30, -30)), r"degrees=\(30, -30\) is not allowed: expected .*low <= high"),
+    (lambda x: random_affine(x, degrees=(0, 90, 180)), r"degrees=\(0, 90, 180\) is not allowed: expected .*pair"),
     (lambda x: color_jitter(x, brightness=1.5), r"brightness=1.5 is not allowed"),
     (lambda x: color_jitter(x[:, :1], saturation=0.2), r"saturation=0.2 is not allowed for 1-channel images"),
     (lambda x: mixup(x, torch.zeros(6, dtype=torch.long), num_classes=2, alpha=0), r"alpha=0 is not allowed"),
@@ -239,8 +275,17 @@ def test_compose_and_augmented_batches_train_with_fit():
     (lambda x: mixup(x, torch.zeros(5, dtype=torch.long), num_classes=2), r"x has 6 samples but y has 5"),
     (lambda x: mixup(x, torch.full((6,), 3), num_classes=2), r"labels outside 0..1"),
     (lambda x: label_smoothing(torch.zeros(3, dtype=torch.long), 3, smoothing=1.2), r"smoothing=1.2 is not allowed"),
-    (lambda x: random_flip(x[0]), r"x has shape \(3, 12, 10\): expected 4 dimensions"),
-    (lambda x: random_flip(x, generator=0), r"generator is a int: expected a torch.Generator"),
+    (lambda x: random_flip(x[0]), r"x=.* is not allowed: expected .*\[N, C, H, W\]; here x has shape \(3, 12, 10\)"),
+    (lambda x: random_flip(x.long()), r"x=.* is not allowed: expected a floating-point tensor .*torch.int64"),
+    (lambda x: random_flip(x, generator=0), r"generator=0 is not allowed: expected a torch.Generator or None"),
+    (lambda x: gaussian_noise(x, clip=(1, 0)), r"clip=\(1, 0\) is not allowed: expected None or a pair \(low, high\) with low < high"),
+    (lambda x: gaussian_noise(x, clip=(0.5, 0.5)), r"clip=\(0.5, 0.5\) is not allowed"),
+    (lambda x: gaussian_noise(x, clip=(0, 1, 2)), r"clip=\(0, 1, 2\) is not allowed"),
+    (lambda x: mix(x, torch.zeros(6, dtype=torch.long), torch.ones(6, 1, 1, 1), num_classes=2,
+                   partner=torch.zeros(6)), r"partner=.* is not allowed: expected integer indices \[6\]"),
+    (lambda x: mix(x, torch.zeros(6, dtype=torch.long), torch.full((6, 1, 1, 1), 2.0), num_classes=2),
+     r"mask=.* is not allowed: expected weights from 0 to 1"),
+    (lambda x: Compose(lambda x, generator: x, "flip"), r"ops\[1\]='flip' is not allowed: expected a callable"),
 ])
 def test_bad_arguments_name_parameter_value_and_what_is_allowed(call, message):
     with pytest.raises(ValueError, match=message):

@@ -44,9 +44,9 @@ def test_cnn_options_and_bad_arguments():
         cnn(kernel_size=0)
     with pytest.raises(ValueError, match=r"padding=-1 is not allowed"):
         cnn(padding=-1)
-    with pytest.raises(ValueError, match=r"pool_size=8 is not allowed here"):
+    with pytest.raises(ValueError, match=r"pool_size=8 is not allowed: expected at most the size of the feature maps"):
         cnn(channels=(4, 4, 4), pool_size=8, image_size=28)
-    with pytest.raises(ValueError, match=r"channels\[1\]=0 is not allowed"):
+    with pytest.raises(ValueError, match=r"channels=\(4, 0\) is not allowed: expected .*; here channels\[1\]=0"):
         cnn(channels=(4, 0))
 
 

@@ -42,13 +42,13 @@ def test_layerwise_lr_groups_skip_frozen_and_keep_order():
 
 
 @pytest.mark.parametrize("call, match", [
-    (lambda m: transfer.freeze("x"), "module is a str"),
-    (lambda m: transfer.unfreeze(None), "module is a NoneType"),
-    (lambda m: transfer.trainable_names(3), "model is a int"),
+    (lambda m: transfer.freeze("x"), "module='x' is not allowed: expected a torch.nn.Module"),
+    (lambda m: transfer.unfreeze(None), "module=None is not allowed: expected a torch.nn.Module"),
+    (lambda m: transfer.trainable_names(3), "model=3 is not allowed: expected a torch.nn.Module"),
     (lambda m: transfer.layerwise_lr_groups([m[0]], [1e-3, 1e-4]), "modules has 1 entries but lrs has 2"),
-    (lambda m: transfer.layerwise_lr_groups([], []), "modules is empty"),
+    (lambda m: transfer.layerwise_lr_groups([], []), r"modules=\[\] is not allowed: expected a non-empty list"),
     (lambda m: transfer.layerwise_lr_groups([m[0]], [0.0]), r"lrs\[0\]=0.0"),
-    (lambda m: transfer.layerwise_lr_groups([m[0], "x"], [1e-3, 1e-3]), r"modules\[1\] is a str"),
+    (lambda m: transfer.layerwise_lr_groups([m[0], "x"], [1e-3, 1e-3]), r"modules=.*; here modules\[1\]='x'"),
     (lambda m: transfer.layerwise_lr_groups([m, m[0]], [1e-3, 1e-3]), "shares parameters"),
 ])
 def test_bad_inputs(call, match):

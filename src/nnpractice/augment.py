@@ -9,7 +9,8 @@ Mixup and cutmix share one mechanism, :func:`mix`: each image is blended with a
 partner image from the same batch through a *mask* (a constant ``λ`` for mixup,
 a rectangle for cutmix), and its label becomes the mask's mean ``λ`` of its own
 class plus ``1 - λ`` of the partner's. Targets are then class *probabilities*,
-which :func:`soft_cross_entropy` takes, as it takes label-smoothed targets.
+which :func:`~nnpractice.losses.soft_cross_entropy` takes, as it takes label-smoothed
+targets (:func:`~nnpractice.losses.smooth_targets`; both re-exported here).
 
 >>> import torch
 >>> from nnpractice import augment
@@ -23,15 +24,17 @@ True
 """
 from __future__ import annotations
 
-import math
+from numbers import Integral, Real
 from typing import Callable, NamedTuple
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ._validation import check_choice, check_positive, check_range
+from ._validation import InstanceOf, Interval, Options, Sequences, invalid, validate_params
 from .data import BatchIterator
+from .losses import as_probabilities, smooth_targets, soft_cross_entropy
+from .metrics import correct_count
 
 __all__ = [
     "make_generator", "random_flip", "flip", "random_crop", "random_affine", "cutout",
@@ -41,9 +44,20 @@ __all__ = [
 
 
 # --------------------------------------------------------------------------- #
-# Helpers
+# Helpers and the constraints the operations share
 # --------------------------------------------------------------------------- #
 
+IMAGES = InstanceOf(torch.Tensor, "a floating-point tensor of images [N, C, H, W]",
+                    example=lambda: torch.rand(4, 3, 8, 8))
+BATCH = InstanceOf(torch.Tensor, "a floating-point batch [N, ...]", example=lambda: torch.rand(4, 3, 8, 8))
+LABELS = InstanceOf(torch.Tensor, "class labels [N] or class probabilities [N, C]",
+                    example=lambda: torch.tensor([0, 1, 0, 1]))
+PROBABILITY = Interval(Real, 0.0, 1.0)
+GENERATOR = [torch.Generator, None]
+NUM_CLASSES = Interval(Integral, 1, None)
+
+
+@validate_params({"seed": [Interval(Integral, 0, None)], "device": [str, torch.device]})
 def make_generator(seed: int = 0, device="cpu") -> torch.Generator:
     """A seeded ``torch.Generator`` on ``device`` (use the batch's device on a GPU)."""
     g = torch.Generator(device=device)
@@ -51,19 +65,14 @@ def make_generator(seed: int = 0, device="cpu") -> torch.Generator:
     return g
 
 
-def _check_images(x) -> None:
-    if not isinstance(x, torch.Tensor):
-        raise ValueError(f"x is a {type(x).__name__}: expected a torch.Tensor of shape [N, C, H, W].")
-    if x.ndim != 4:
-        raise ValueError(f"x has shape {tuple(x.shape)}: expected 4 dimensions [N, C, H, W].")
-    if not x.is_floating_point():
-        raise ValueError(f"x has dtype {x.dtype}: expected a floating-point tensor.")
+def _check_images(x: torch.Tensor) -> None:
+    if x.ndim != 4 or not x.is_floating_point():
+        raise invalid("x", x, str(IMAGES), f"x has shape {tuple(x.shape)} and dtype {x.dtype}")
 
 
-def _check_generator(generator) -> torch.Generator | None:
-    if generator is not None and not isinstance(generator, torch.Generator):
-        raise ValueError(f"generator is a {type(generator).__name__}: expected a torch.Generator or None.")
-    return generator
+def _check_batch(x: torch.Tensor) -> None:
+    if x.ndim < 1 or not x.is_floating_point():
+        raise invalid("x", x, str(BATCH), f"x has shape {tuple(x.shape)} and dtype {x.dtype}")
 
 
 def _rand(shape, generator, like: torch.Tensor) -> torch.Tensor:
@@ -87,41 +96,38 @@ def _chosen(n: int, p: float, generator, like: torch.Tensor) -> torch.Tensor:
     return _rand((n,), generator, like) < p
 
 
-def _pair(name: str, value, *, low: float = 0.0) -> tuple[float, float]:
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
+def _pair(name: str, value) -> tuple[float, float]:
+    """A number ``v`` as ``(v, v)``, or a checked pair ``(low, high)`` with ``low <= high``."""
+    if not isinstance(value, (tuple, list)):
         return float(value), float(value)
-    if not (isinstance(value, (tuple, list)) and len(value) == 2):
-        raise ValueError(f"{name}={value!r} is not allowed: expected a number or a pair (low, high).")
-    lo, hi = value
-    check_range(f"{name}[0]", lo, low, math.inf)
-    check_range(f"{name}[1]", hi, low, math.inf)
-    if lo > hi:
-        raise ValueError(f"{name}={value!r} is not allowed: expected low <= high.")
-    return float(lo), float(hi)
+    if len(value) != 2 or value[0] > value[1]:
+        raise invalid(name, value, "a number or a pair (low, high) with low <= high")
+    return float(value[0]), float(value[1])
 
 
 # --------------------------------------------------------------------------- #
 # Geometric operations
 # --------------------------------------------------------------------------- #
 
+@validate_params({"x": [IMAGES], "direction": [Options("horizontal", "vertical")]})
 def flip(x: torch.Tensor, direction: str = "horizontal") -> torch.Tensor:
     """Mirror every image left–right (``"horizontal"``) or top–bottom (``"vertical"``)."""
     _check_images(x)
-    check_choice("direction", direction, ("horizontal", "vertical"))
     return x.flip(-1 if direction == "horizontal" else -2)
 
 
+@validate_params({"x": [IMAGES], "p": [PROBABILITY], "direction": [Options("horizontal", "vertical")],
+                  "generator": GENERATOR})
 def random_flip(x: torch.Tensor, p: float = 0.5, *, direction: str = "horizontal",
                 generator: torch.Generator | None = None) -> torch.Tensor:
     """Mirror each image with probability ``p`` (``direction`` as in :func:`flip`)."""
     _check_images(x)
-    check_range("p", p, 0.0, 1.0)
-    check_choice("direction", direction, ("horizontal", "vertical"))
-    _check_generator(generator)
     chosen = _chosen(len(x), p, generator, x).view(-1, 1, 1, 1)
-    return torch.where(chosen, flip(x, direction), x)
+    return torch.where(chosen, x.flip(-1 if direction == "horizontal" else -2), x)
 
 
+@validate_params({"x": [IMAGES], "padding": [Interval(Integral, 0, None)],
+                  "padding_mode": [Options("zeros", "reflect", "replicate")], "generator": GENERATOR})
 def random_crop(x: torch.Tensor, padding: int = 4, *, padding_mode: str = "zeros",
                 generator: torch.Generator | None = None) -> torch.Tensor:
     """Pad by ``padding`` pixels on every side, then cut a random ``H×W`` window per image.
@@ -131,17 +137,12 @@ def random_crop(x: torch.Tensor, padding: int = 4, *, padding_mode: str = "zeros
     the edge pixels repeated (``"replicate"``).
     """
     _check_images(x)
-    if isinstance(padding, bool) or not isinstance(padding, int) or padding < 0:
-        raise ValueError(f"padding={padding!r} is not allowed: expected an integer >= 0.")
-    check_choice("padding_mode", padding_mode, ("zeros", "reflect", "replicate"))
-    _check_generator(generator)
     if padding == 0:
         return x.clone()
     n, c, h, w = x.shape
     mode = "constant" if padding_mode == "zeros" else padding_mode
     if mode == "reflect" and padding >= min(h, w):
-        raise ValueError(f"padding={padding!r} is not allowed with padding_mode='reflect': "
-                         f"expected less than the image size {min(h, w)}.")
+        raise invalid("padding", padding, f"less than the image size {min(h, w)} with padding_mode='reflect'")
     padded = F.pad(x, (padding,) * 4, mode=mode)
     dy = _randint(2 * padding + 1, (n,), generator, x)
     dx = _randint(2 * padding + 1, (n,), generator, x)
@@ -152,34 +153,39 @@ def random_crop(x: torch.Tensor, padding: int = 4, *, padding_mode: str = "zeros
     return padded[batch, chans, rows, cols]
 
 
+@validate_params({"x": [IMAGES], "degrees": [Interval(Real, 0.0, 180.0), Sequences(Interval(Real, -180.0, 180.0))],
+                  "scale": [Interval(Real, 0.0, None, closed="neither"),
+                            Sequences(Interval(Real, 0.0, None, closed="neither"))],
+                  "translate": [PROBABILITY], "p": [PROBABILITY],
+                  "padding_mode": [Options("zeros", "border", "reflection")], "generator": GENERATOR})
 def random_affine(x: torch.Tensor, *, degrees: float = 0.0, scale=(1.0, 1.0), translate: float = 0.0,
                   p: float = 1.0, padding_mode: str = "zeros",
                   generator: torch.Generator | None = None) -> torch.Tensor:
-    """Rotate by up to ``±degrees``, zoom by a factor drawn from ``scale``, shift by up to ``translate``.
+    """Rotate by an angle from ``degrees``, zoom by a factor drawn from ``scale``, shift by up to ``translate``.
 
-    ``translate`` is a fraction of the image size. One affine matrix per image is
-    applied with ``affine_grid`` + ``grid_sample`` (bilinear), so it runs on the GPU
-    as one kernel. A zoom factor above 1 enlarges the content.
+    ``degrees`` is a number ``d`` (angles from ``-d`` to ``d``) or a pair ``(low, high)``,
+    as in torchvision; a positive angle turns the image counter-clockwise. ``translate``
+    is a fraction of the image size. One affine matrix per image is applied with
+    ``affine_grid`` + ``grid_sample`` (bilinear), so it runs on the GPU as one kernel.
+    A zoom factor above 1 enlarges the content.
     """
     _check_images(x)
-    check_range("degrees", degrees, 0.0, 180.0)
     lo, hi = _pair("scale", scale)
-    if lo <= 0:
-        raise ValueError(f"scale={scale!r} is not allowed: expected factors > 0.")
-    check_range("translate", translate, 0.0, 1.0)
-    check_range("p", p, 0.0, 1.0)
-    check_choice("padding_mode", padding_mode, ("zeros", "border", "reflection"))
-    _check_generator(generator)
     n = len(x)
     u = _rand((n, 4), generator, x)
     chosen = _chosen(n, p, generator, x)
-    angle = torch.deg2rad((2 * u[:, 0] - 1) * degrees)
+    if isinstance(degrees, (tuple, list)):
+        low, high = _pair("degrees", degrees)
+        angle = torch.deg2rad(low + (high - low) * u[:, 0])
+    else:
+        angle = torch.deg2rad((2 * u[:, 0] - 1) * degrees)
     zoom = lo + (hi - lo) * u[:, 1]
     shift = (2 * u[:, 2:] - 1) * translate * 2  # grid coordinates run from -1 to 1
     angle = torch.where(chosen, angle, torch.zeros_like(angle))
     zoom = torch.where(chosen, zoom, torch.ones_like(zoom))
     shift = torch.where(chosen[:, None], shift, torch.zeros_like(shift))
     # grid_sample maps output coordinates to input coordinates: the inverse transform.
+    # With y pointing down, sampling at R(angle)·(x, y) turns the picture counter-clockwise.
     cos, sin = torch.cos(angle) / zoom, torch.sin(angle) / zoom
     theta = torch.stack([torch.stack([cos, -sin, shift[:, 0]], 1),
                          torch.stack([sin, cos, shift[:, 1]], 1)], 1).to(x.dtype)
@@ -191,6 +197,8 @@ def random_affine(x: torch.Tensor, *, degrees: float = 0.0, scale=(1.0, 1.0), tr
 # Erasing, noise and colour
 # --------------------------------------------------------------------------- #
 
+@validate_params({"x": [IMAGES], "size": [Interval(Integral, 0, None)], "p": [PROBABILITY],
+                  "value": [Interval(Real, None, None)], "generator": GENERATOR})
 def cutout(x: torch.Tensor, size: int = 8, *, p: float = 1.0, value: float = 0.0,
            generator: torch.Generator | None = None) -> torch.Tensor:
     """Set one ``size × size`` square per chosen image to ``value`` (DeVries & Taylor, 2017).
@@ -200,10 +208,8 @@ def cutout(x: torch.Tensor, size: int = 8, *, p: float = 1.0, value: float = 0.0
     """
     _check_images(x)
     n, _, h, w = x.shape
-    if isinstance(size, bool) or not isinstance(size, int) or not 0 <= size <= min(h, w):
-        raise ValueError(f"size={size!r} is not allowed: expected an integer from 0 to {min(h, w)} (the image size).")
-    check_range("p", p, 0.0, 1.0)
-    _check_generator(generator)
+    if size > min(h, w):
+        raise invalid("size", size, f"an integer from 0 to {min(h, w)} (the image size)")
     top = _randint(h - size + 1, (n,), generator, x)
     left = _randint(w - size + 1, (n,), generator, x)
     chosen = _chosen(n, p, generator, x)
@@ -223,15 +229,24 @@ def _box_mask(top, left, box_h, box_w, h: int, w: int) -> torch.Tensor:
     return (in_rows[:, :, None] & in_cols[:, None, :])[:, None]
 
 
+@validate_params({"x": [BATCH], "std": [Interval(Real, 0.0, None)], "p": [PROBABILITY],
+                  "clip": [Sequences(Interval(Real, None, None)), None], "generator": GENERATOR})
 def gaussian_noise(x: torch.Tensor, std: float = 0.1, *, p: float = 1.0, clip: tuple | None = (0.0, 1.0),
                    generator: torch.Generator | None = None) -> torch.Tensor:
-    """Add noise with standard deviation ``std`` to each chosen image; clip to ``clip`` (``None``: no clip)."""
-    _check_images(x)
-    check_range("std", std, 0.0, math.inf, high_inclusive=False)
-    check_range("p", p, 0.0, 1.0)
-    _check_generator(generator)
-    chosen = _chosen(len(x), p, generator, x).view(-1, 1, 1, 1).to(x.dtype)
-    out = x + std * chosen * _randn(x.shape, generator, x)
+    """Add noise with standard deviation ``std`` to each chosen sample; clip to ``clip`` (``None``: no clip).
+
+    ``x`` is any batch ``[N, ...]`` (images, vectors); with ``p=1`` every sample gets
+    noise and no choice is drawn. ``clip`` is a pair ``(low, high)`` with ``low < high``.
+    """
+    _check_batch(x)
+    if clip is not None and (len(clip) != 2 or not clip[0] < clip[1]):
+        # clamp(1, 0) would silently set every value to 0
+        raise invalid("clip", clip, "None or a pair (low, high) with low < high")
+    if p < 1:
+        chosen = _chosen(len(x), p, generator, x).view(-1, *[1] * (x.ndim - 1)).to(x.dtype)
+        out = x + std * chosen * _randn(x.shape, generator, x)
+    else:
+        out = x + std * _randn(x.shape, generator, x)
     return out.clamp(*clip) if clip is not None else out
 
 
@@ -241,6 +256,8 @@ def _gray(x: torch.Tensor) -> torch.Tensor:
     return (x * weights).sum(1, keepdim=True)
 
 
+@validate_params({"x": [IMAGES], "brightness": [PROBABILITY], "contrast": [PROBABILITY],
+                  "saturation": [PROBABILITY], "p": [PROBABILITY], "generator": GENERATOR})
 def color_jitter(x: torch.Tensor, *, brightness: float = 0.0, contrast: float = 0.0, saturation: float = 0.0,
                  p: float = 1.0, generator: torch.Generator | None = None) -> torch.Tensor:
     """Scale brightness, contrast and saturation by random factors in ``[1 - s, 1 + s]``.
@@ -250,13 +267,9 @@ def color_jitter(x: torch.Tensor, *, brightness: float = 0.0, contrast: float = 
     Results are clipped to [0, 1]: images are expected in [0, 1].
     """
     _check_images(x)
-    for name, value in (("brightness", brightness), ("contrast", contrast), ("saturation", saturation)):
-        check_range(name, value, 0.0, 1.0)
-    check_range("p", p, 0.0, 1.0)
     if saturation > 0 and x.shape[1] != 3:
-        raise ValueError(f"saturation={saturation!r} is not allowed for {x.shape[1]}-channel images: "
-                         "expected 0 unless the images are RGB (3 channels).")
-    _check_generator(generator)
+        raise invalid("saturation", saturation, "0 unless the images are RGB (3 channels)",
+                      f"saturation={saturation!r} is not allowed for {x.shape[1]}-channel images")
     n = len(x)
     u = _rand((n, 3), generator, x).to(x.dtype)
     chosen = _chosen(n, p, generator, x).view(-1, 1, 1, 1)
@@ -275,22 +288,13 @@ def color_jitter(x: torch.Tensor, *, brightness: float = 0.0, contrast: float = 
 # Mixing images and labels: one mechanism for mixup and cutmix
 # --------------------------------------------------------------------------- #
 
+@validate_params({"y": [LABELS], "num_classes": [NUM_CLASSES],
+                  "dtype": [InstanceOf(torch.dtype, "a floating-point torch.dtype")]})
 def one_hot(y: torch.Tensor, num_classes: int, dtype=torch.float32) -> torch.Tensor:
     """Integer labels ``[N]`` as one-hot rows ``[N, num_classes]``."""
-    check_positive("num_classes", num_classes, integer=True)
-    if not isinstance(y, torch.Tensor) or y.ndim != 1 or y.is_floating_point():
-        raise ValueError("y must be a 1-D tensor of integer class labels.")
-    if len(y) and (int(y.min()) < 0 or int(y.max()) >= num_classes):
-        raise ValueError(f"y holds labels outside 0..{num_classes - 1}: expected labels below num_classes={num_classes}.")
-    return F.one_hot(y, num_classes).to(dtype)
-
-
-def _as_probabilities(y: torch.Tensor, num_classes: int, dtype) -> torch.Tensor:
     if y.is_floating_point():
-        if y.ndim != 2 or y.shape[1] != num_classes:
-            raise ValueError(f"y has shape {tuple(y.shape)}: expected labels [N] or probabilities [N, {num_classes}].")
-        return y.to(dtype)
-    return one_hot(y, num_classes, dtype)
+        raise invalid("y", y, "a 1-D tensor of integer class labels", f"a {y.dtype} tensor")
+    return as_probabilities(y, num_classes, dtype, "y")
 
 
 class Mixed(NamedTuple):
@@ -307,6 +311,10 @@ class Mixed(NamedTuple):
     partner: torch.Tensor
 
 
+@validate_params({"x": [BATCH], "y": [LABELS],
+                  "mask": [InstanceOf(torch.Tensor, "a tensor of weights in [0, 1], one per sample",
+                                      example=lambda: torch.ones(4, 1, 1, 1))],
+                  "num_classes": [NUM_CLASSES], "partner": [torch.Tensor, None], "generator": GENERATOR})
 def mix(x: torch.Tensor, y: torch.Tensor, mask: torch.Tensor, *, num_classes: int,
         partner: torch.Tensor | None = None, generator: torch.Generator | None = None) -> Mixed:
     """Blend each image with a partner through ``mask``, and its label by the mask's mean.
@@ -318,24 +326,30 @@ def mix(x: torch.Tensor, y: torch.Tensor, mask: torch.Tensor, *, num_classes: in
     ``λ · onehot(y) + (1 - λ) · onehot(y[partner])``. ``partner`` defaults to a
     random permutation of the batch.
     """
-    if x.ndim < 2:
-        raise ValueError(f"x has shape {tuple(x.shape)}: expected a batch [N, ...].")
+    _check_batch(x)
+    return _mix(x, y, mask, num_classes, partner, generator)
+
+
+def _mix(x, y, mask, num_classes, partner, generator) -> Mixed:
+    """The body of :func:`mix`, which mixup and cutmix call with their parameters already checked."""
     n = len(x)
-    if len(y) != n:
-        raise ValueError(f"x has {n} samples but y has {len(y)}: they must have the same number of rows.")
-    _check_generator(generator)
+    if y.ndim == 0 or len(y) != n:
+        raise invalid("y", y, "one label (or probability row) per sample of x",
+                      f"x has {n} samples but y has {len(y) if y.ndim else 0}")
     if partner is None:
         dev = generator.device if generator is not None else x.device
         partner = torch.randperm(n, generator=generator, device=dev).to(x.device)
+    elif partner.shape != (n,) or partner.is_floating_point():
+        raise invalid("partner", partner, f"integer indices [{n}], one per sample of x")
     mask = mask.to(device=x.device, dtype=x.dtype)
     if mask.ndim != x.ndim or mask.shape[0] != n:
-        raise ValueError(f"mask has shape {tuple(mask.shape)}: expected one mask per image, "
-                         f"broadcastable to {tuple(x.shape)}.")
+        raise invalid("mask", mask, f"one mask per image, broadcastable to {tuple(x.shape)}",
+                      f"mask has shape {tuple(mask.shape)}")
     if float(mask.min()) < 0 or float(mask.max()) > 1:
-        raise ValueError("mask holds values outside [0, 1]: expected weights from 0 to 1.")
+        raise invalid("mask", mask, "weights from 0 to 1", "mask holds values outside [0, 1]")
     inputs = mask * x + (1 - mask) * x[partner]
     weight = mask.expand_as(x).reshape(n, -1).mean(1)
-    probs = _as_probabilities(y, num_classes, x.dtype)
+    probs = as_probabilities(y, num_classes, x.dtype, "y")
     targets = weight[:, None] * probs + (1 - weight[:, None]) * probs[partner]
     return Mixed(inputs, targets, weight, partner)
 
@@ -351,18 +365,21 @@ def _beta(alpha: float, n: int, generator, like) -> torch.Tensor:
     return torch.as_tensor(lam, dtype=like.dtype).to(like.device)
 
 
+@validate_params({"x": [BATCH], "y": [LABELS], "num_classes": [NUM_CLASSES],
+                  "alpha": [Interval(Real, 0.0, None, closed="neither")], "generator": GENERATOR})
 def mixup(x: torch.Tensor, y: torch.Tensor, *, num_classes: int, alpha: float = 0.2,
           generator: torch.Generator | None = None) -> Mixed:
     """Mixup (Zhang et al., 2018): a convex combination of two images and of their labels.
 
     ``λ ~ Beta(alpha, alpha)`` per image; the mask of :func:`mix` is the constant ``λ``.
     """
-    check_positive("alpha", alpha)
-    _check_generator(generator)
+    _check_batch(x)
     lam = _beta(alpha, len(x), generator, x)
-    return mix(x, y, lam.view(-1, *([1] * (x.ndim - 1))), num_classes=num_classes, generator=generator)
+    return _mix(x, y, lam.view(-1, *([1] * (x.ndim - 1))), num_classes, None, generator)
 
 
+@validate_params({"x": [IMAGES], "y": [LABELS], "num_classes": [NUM_CLASSES],
+                  "alpha": [Interval(Real, 0.0, None, closed="neither")], "generator": GENERATOR})
 def cutmix(x: torch.Tensor, y: torch.Tensor, *, num_classes: int, alpha: float = 1.0,
            generator: torch.Generator | None = None) -> Mixed:
     """CutMix (Yun et al., 2019): paste a rectangle from a partner image; labels mix by area.
@@ -372,8 +389,6 @@ def cutmix(x: torch.Tensor, y: torch.Tensor, *, num_classes: int, alpha: float =
     because :func:`mix` takes it from the mask.
     """
     _check_images(x)
-    check_positive("alpha", alpha)
-    _check_generator(generator)
     n, _, h, w = x.shape
     lam = _beta(alpha, n, generator, x)
     cut = torch.sqrt(1 - lam)
@@ -382,35 +397,12 @@ def cutmix(x: torch.Tensor, y: torch.Tensor, *, num_classes: int, alpha: float =
     top = (_rand((n,), generator, x) * (h - box_h + 1)).long().clamp(max=h - 1)
     left = (_rand((n,), generator, x) * (w - box_w + 1)).long().clamp(max=w - 1)
     keep = ~_box_mask(top, left, box_h, box_w, h, w)
-    return mix(x, y, keep.to(x.dtype), num_classes=num_classes, generator=generator)
+    return _mix(x, y, keep.to(x.dtype), num_classes, None, generator)
 
 
-def label_smoothing(y: torch.Tensor, num_classes: int, smoothing: float = 0.1) -> torch.Tensor:
-    """Targets ``(1 - smoothing) · onehot(y) + smoothing / num_classes`` (Szegedy et al., 2016)."""
-    check_range("smoothing", smoothing, 0.0, 1.0)
-    probs = _as_probabilities(y, num_classes, torch.float32)
-    return (1 - smoothing) * probs + smoothing / num_classes
-
-
-def soft_cross_entropy(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-    """Mean cross-entropy for class labels ``[N]`` or class probabilities ``[N, C]``.
-
-    With probabilities it is ``-Σ_c t_c log softmax(z)_c``, averaged over the batch,
-    the loss to use with :func:`mixup`, :func:`cutmix` and :func:`label_smoothing`.
-    """
-    if not target.is_floating_point():
-        return F.cross_entropy(logits, target)
-    if target.shape != logits.shape:
-        raise ValueError(f"target has shape {tuple(target.shape)}: expected labels [N] or "
-                         f"probabilities of the logits' shape {tuple(logits.shape)}.")
-    return -(target * F.log_softmax(logits, dim=1)).sum(1).mean()
-
-
-def accuracy(output: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-    """Correct predictions (a sum, as :func:`nnpractice.training.fit` wants); soft targets count their argmax."""
-    if target.is_floating_point() and target.ndim == 2:
-        target = target.argmax(1)
-    return (output.argmax(1) == target).sum()
+# Label smoothing, the soft loss and accuracy each have one home; re-exported so chapters keep working.
+label_smoothing = smooth_targets
+accuracy = correct_count
 
 
 # --------------------------------------------------------------------------- #
@@ -429,10 +421,11 @@ class Compose:
     The generator is made on the first batch's device, so a GPU batch is augmented on the GPU.
     """
 
+    @validate_params({"seed": [Interval(Integral, 0, None)]})
     def __init__(self, *ops: Callable, seed: int = 0):
         for i, op in enumerate(ops):
             if not callable(op):
-                raise ValueError(f"ops[{i}] is a {type(op).__name__}: expected a callable op(x, generator=...).")
+                raise invalid(f"ops[{i}]", op, "a callable op(x, generator=...)")
         self.ops = list(ops)
         self.seed = seed
         self.generator: torch.Generator | None = None
@@ -458,6 +451,9 @@ class AugmentedBatches(BatchIterator):
     Pass it to :func:`nnpractice.training.fit` as the training data.
     """
 
+    @validate_params({"X": [torch.Tensor], "y": [torch.Tensor], "transform": [callable, None],
+                      "batch_transform": [callable, None], "batch_size": [Interval(Integral, 1, None)],
+                      "seed": [Interval(Integral, 0, None), None]})
     def __init__(self, X, y, *, transform: Callable | None = None,
                  batch_transform: Callable | None = None, batch_size: int = 64, seed: int | None = 0):
         super().__init__(X, y, batch_size=batch_size, shuffle=True, seed=seed)

@@ -12,17 +12,22 @@
 from __future__ import annotations
 
 import math
+from numbers import Integral, Real
 from typing import Sequence
 
 import torch
 from torch import nn
 
-from ._validation import check_positive, check_range
+from ._validation import InstanceOf, Interval, Sequences, invalid, validate_params
+from .augment import BATCH, gaussian_noise
+
+WIDTH = Interval(Integral, 1, None)
 
 
 class Autoencoder(nn.Module):
     """``decoder(encoder(x))``; ``encoder`` and ``decoder`` stay reachable by name."""
 
+    @validate_params({"encoder": [nn.Module], "decoder": [nn.Module]})
     def __init__(self, encoder: nn.Module, decoder: nn.Module):
         super().__init__()
         self.encoder = encoder
@@ -32,6 +37,8 @@ class Autoencoder(nn.Module):
         return self.decoder(self.encoder(x))
 
 
+@validate_params({"in_features": [WIDTH], "hidden": [Sequences(WIDTH, allow_empty=True)], "code_size": [WIDTH],
+                  "image_shape": [Sequences(WIDTH), None]})
 def dense_autoencoder(in_features: int, hidden: Sequence[int], code_size: int, *,
                       image_shape: Sequence[int] | None = None) -> Autoencoder:
     """A fully connected autoencoder ``in → hidden… → code → …hidden reversed → in``.
@@ -39,16 +46,10 @@ def dense_autoencoder(in_features: int, hidden: Sequence[int], code_size: int, *
     The decoder ends in a sigmoid (inputs in [0, 1]); with ``image_shape`` (e.g.
     ``(1, 28, 28)``) inputs are flattened and outputs reshaped to it.
     """
-    check_positive("in_features", in_features, integer=True)
-    check_positive("code_size", code_size, integer=True)
-    hidden = list(hidden)
-    for i, width in enumerate(hidden):
-        check_positive(f"hidden[{i}]", width, integer=True)
     if image_shape is not None:
         image_shape = tuple(image_shape)
         if math.prod(image_shape) != in_features:
-            raise ValueError(f"image_shape={image_shape!r} is not allowed: its product must equal "
-                             f"in_features={in_features}.")
+            raise invalid("image_shape", image_shape, f"a shape whose product is in_features={in_features}")
     widths = [in_features, *hidden, code_size]
     enc: list[nn.Module] = [nn.Flatten()]
     for i, (a, b) in enumerate(zip(widths[:-1], widths[1:])):
@@ -65,6 +66,7 @@ def dense_autoencoder(in_features: int, hidden: Sequence[int], code_size: int, *
     return Autoencoder(nn.Sequential(*enc), nn.Sequential(*dec))
 
 
+@validate_params({"in_channels": [WIDTH], "channels": [Sequences(WIDTH)]})
 def conv_autoencoder(in_channels: int = 1, channels: Sequence[int] = (8, 16)) -> Autoencoder:
     """A convolutional autoencoder: each encoder stage halves height and width.
 
@@ -73,12 +75,6 @@ def conv_autoencoder(in_channels: int = 1, channels: Sequence[int] = (8, 16)) ->
     height and width exactly; the last one ends in a sigmoid. Images need sides
     divisible by ``2 ** len(channels)``.
     """
-    check_positive("in_channels", in_channels, integer=True)
-    channels = list(channels)
-    if not channels:
-        raise ValueError("channels=[] is not allowed: expected at least one encoder stage.")
-    for i, c in enumerate(channels):
-        check_positive(f"channels[{i}]", c, integer=True)
     widths = [in_channels, *channels]
     enc: list[nn.Module] = []
     for a, b in zip(widths[:-1], widths[1:]):
@@ -91,24 +87,28 @@ def conv_autoencoder(in_channels: int = 1, channels: Sequence[int] = (8, 16)) ->
     return Autoencoder(nn.Sequential(*enc), nn.Sequential(*dec))
 
 
+@validate_params({"x": [BATCH], "std": [Interval(Real, 0.0, None)], "generator": [torch.Generator, None],
+                  "clip": ["boolean"]})
 def add_noise(x: torch.Tensor, std: float, *, generator: torch.Generator | None = None,
               clip: bool = True) -> torch.Tensor:
-    """``x`` plus Gaussian noise of standard deviation ``std``, clipped to [0, 1] if ``clip``."""
-    check_range("std", std, 0.0, math.inf, high_inclusive=False)
-    noise = torch.randn(x.shape, generator=generator, device=x.device if generator is None else "cpu")
-    noisy = x + std * noise.to(x.device, x.dtype)
-    return noisy.clamp(0.0, 1.0) if clip else noisy
+    """``x`` plus Gaussian noise of standard deviation ``std``, clipped to [0, 1] if ``clip``.
+
+    The corruption of a denoising autoencoder: :func:`nnpractice.augment.gaussian_noise`
+    on every sample (the one Gaussian-noise op).
+    """
+    return gaussian_noise(x, std, clip=(0.0, 1.0) if clip else None, generator=generator)
 
 
+@validate_params({"features": [InstanceOf(torch.Tensor, "feature maps [N, C, H, W]",
+                                          example=lambda: torch.rand(2, 3, 4, 4))]})
 def gram_matrix(features: torch.Tensor) -> torch.Tensor:
     """Gram matrices of feature maps ``[N, C, H, W]`` → ``[N, C, C]``, divided by ``C·H·W``.
 
     Entry ``(i, j)`` is how strongly channels ``i`` and ``j`` fire together,
     averaged over positions: the statistic of *style* in Gatys et al. (2016).
     """
-    if not isinstance(features, torch.Tensor) or features.ndim != 4:
-        shape = tuple(features.shape) if isinstance(features, torch.Tensor) else type(features).__name__
-        raise ValueError(f"features has shape {shape}: expected a 4-D tensor [N, C, H, W].")
+    if features.ndim != 4:
+        raise invalid("features", features, "feature maps [N, C, H, W]", f"features has shape {tuple(features.shape)}")
     n, c, h, w = features.shape
     flat = features.reshape(n, c, h * w)
     return flat @ flat.transpose(1, 2) / (c * h * w)

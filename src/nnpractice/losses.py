@@ -23,26 +23,35 @@ import torch.nn.functional as F
 
 from ._validation import InstanceOf, Interval, invalid, validate_params
 
-__all__ = ["smooth_targets", "soft_cross_entropy"]
+__all__ = ["smooth_targets", "soft_cross_entropy", "as_probabilities"]
 
 _LABELS = InstanceOf(torch.Tensor, "a tensor of class labels [N] or class probabilities [N, K]",
                      example=lambda: torch.tensor([0, 1, 0]))
 
 
-def _as_probabilities(targets: torch.Tensor, num_classes: int) -> torch.Tensor:
-    """Integer labels ``[N]`` as one-hot float rows, or probabilities ``[N, K]`` as they are (float32)."""
+@validate_params({"targets": [_LABELS], "num_classes": [Interval(Integral, 1, None)],
+                  "dtype": [InstanceOf(torch.dtype, "a floating-point torch.dtype")], "name": [str]})
+def as_probabilities(targets: torch.Tensor, num_classes: int, dtype=torch.float32, name: str = "targets"):
+    """Integer labels ``[N]`` as one-hot rows, or probabilities ``[N, K]`` as they are, in ``dtype``.
+
+    The one check of class targets (``nnpractice.augment`` mixes them too); errors name ``name``.
+
+    >>> as_probabilities(torch.tensor([1, 0]), 2)
+    tensor([[0., 1.],
+            [1., 0.]])
+    """
+    allowed = f"integer labels [N] or probabilities [N, {num_classes}]"
     if targets.is_floating_point():
         if targets.ndim != 2 or targets.shape[1] != num_classes:
-            raise invalid("targets", targets, f"integer labels [N] or probabilities [N, {num_classes}]",
-                          f"a float tensor of shape {tuple(targets.shape)}")
-        return targets.float()
+            raise invalid(name, targets, allowed, f"a float tensor of shape {tuple(targets.shape)}")
+        return targets.to(dtype)
     if targets.ndim != 1 or targets.dtype == torch.bool:
-        raise invalid("targets", targets, f"integer labels [N] or probabilities [N, {num_classes}]",
-                      f"a {targets.dtype} tensor of shape {tuple(targets.shape)}")
+        raise invalid(name, targets, allowed, f"a {targets.dtype} tensor of shape {tuple(targets.shape)}")
     if len(targets) and (int(targets.min()) < 0 or int(targets.max()) >= num_classes):
-        raise invalid("targets", targets, f"class indices in [0, {num_classes - 1}] for num_classes={num_classes}",
-                      f"classes from {int(targets.min())} to {int(targets.max())}")
-    return F.one_hot(targets, num_classes).float()
+        raise invalid(name, targets, f"class indices in [0, {num_classes - 1}] for num_classes={num_classes}",
+                      f"{name} holds labels outside 0..{num_classes - 1}: "
+                      f"from {int(targets.min())} to {int(targets.max())}")
+    return F.one_hot(targets, num_classes).to(dtype)
 
 
 @validate_params({"targets": [_LABELS], "num_classes": [Interval(Integral, 1, None)],
@@ -53,7 +62,7 @@ def smooth_targets(targets: torch.Tensor, num_classes: int, smoothing: float = 0
     Every class gets ``ε/K``; the gold class gets ``1 − ε + ε/K``. Rows sum to one.
     ``targets`` may already be probabilities ``[N, K]`` (mixed targets): they are smoothed the same way.
     """
-    return (1 - smoothing) * _as_probabilities(targets, num_classes) + smoothing / num_classes
+    return (1 - smoothing) * as_probabilities(targets, num_classes) + smoothing / num_classes
 
 
 @validate_params({"logits": [InstanceOf(torch.Tensor, "a tensor of logits [N, K]", example=lambda: torch.zeros(3, 2))],

@@ -7,11 +7,15 @@
 """
 from __future__ import annotations
 
+from numbers import Integral, Real
 from typing import Sequence
 
 from torch import nn
 
-from ._validation import check_choice, check_positive, check_range
+from ._validation import Interval, Options, Sequences, invalid, validate_params
+
+WIDTH = Interval(Integral, 1, None)
+DROPOUT = Interval(Real, 0.0, 1.0, closed="left")
 
 ACTIVATIONS = {
     "relu": nn.ReLU,
@@ -24,6 +28,8 @@ ACTIVATIONS = {
 }
 
 
+@validate_params({"in_features": [WIDTH], "hidden": [Sequences(WIDTH, allow_empty=True)], "out_features": [WIDTH],
+                  "activation": [Options(*ACTIVATIONS)], "dropout": [DROPOUT], "batch_norm": ["boolean"]})
 def mlp(in_features: int, hidden: Sequence[int], out_features: int, *,
         activation: str = "relu", dropout: float = 0.0, batch_norm: bool = False) -> nn.Sequential:
     """A multilayer perceptron: ``Linear → [BatchNorm] → activation → [Dropout]`` per hidden layer.
@@ -31,13 +37,6 @@ def mlp(in_features: int, hidden: Sequence[int], out_features: int, *,
     Inputs with more than one feature dimension (images) are flattened first.
     ``hidden`` lists the widths of the hidden layers (empty: a linear model).
     """
-    check_positive("in_features", in_features, integer=True)
-    check_positive("out_features", out_features, integer=True)
-    hidden = list(hidden)
-    for i, width in enumerate(hidden):
-        check_positive(f"hidden[{i}]", width, integer=True)
-    check_choice("activation", activation, ACTIVATIONS)
-    check_range("dropout", dropout, 0.0, 1.0, high_inclusive=False)
     layers: list[nn.Module] = [nn.Flatten()]
     width_in = in_features
     for width in hidden:
@@ -52,6 +51,7 @@ def mlp(in_features: int, hidden: Sequence[int], out_features: int, *,
     return nn.Sequential(*layers)
 
 
+@validate_params({"model": [nn.Module], "trainable_only": ["boolean"]})
 def count_parameters(model: nn.Module, *, trainable_only: bool = True) -> int:
     """The number of (trainable) scalar parameters in ``model``."""
     return sum(p.numel() for p in model.parameters() if p.requires_grad or not trainable_only)
@@ -64,6 +64,8 @@ def count_parameters(model: nn.Module, *, trainable_only: bool = True) -> int:
 POOLS = {"max": nn.MaxPool2d, "avg": nn.AvgPool2d}
 
 
+@validate_params({"size": [WIDTH], "kernel_size": [WIDTH], "stride": [WIDTH],
+                  "padding": [Interval(Integral, 0, None)], "dilation": [WIDTH]})
 def conv_output_size(size: int, kernel_size: int, stride: int = 1, padding: int = 0, dilation: int = 1) -> int:
     """Output length along one axis of a convolution or pooling layer (Dumoulin & Visin, 2016).
 
@@ -72,17 +74,18 @@ def conv_output_size(size: int, kernel_size: int, stride: int = 1, padding: int 
     >>> conv_output_size(28, 3, padding=1), conv_output_size(28, 5, stride=2), conv_output_size(28, 2, 2)
     (28, 12, 14)
     """
-    for name, value in (("size", size), ("kernel_size", kernel_size), ("stride", stride), ("dilation", dilation)):
-        check_positive(name, value, integer=True)
-    if isinstance(padding, bool) or not isinstance(padding, int) or padding < 0:
-        raise ValueError(f"padding={padding!r} is not allowed: expected an integer >= 0.")
     out = (size + 2 * padding - dilation * (kernel_size - 1) - 1) // stride + 1
     if out < 1:
-        raise ValueError(f"kernel_size={kernel_size!r} is not allowed here: it is larger than the padded input "
-                         f"({size} + 2*{padding}); expected at most {size + 2 * padding}.")
+        raise invalid("kernel_size", kernel_size, f"at most the padded input, {size} + 2*{padding} = "
+                      f"{size + 2 * padding} (dilated: (kernel_size - 1) * {dilation} + 1)")
     return out
 
 
+@validate_params({"in_channels": [WIDTH], "num_classes": [WIDTH], "channels": [Sequences(WIDTH)],
+                  "kernel_size": [WIDTH], "stride": [WIDTH], "padding": [Interval(Integral, 0, None), Options("same")],
+                  "pool": [Options(*POOLS), None], "pool_size": [WIDTH], "image_size": [WIDTH],
+                  "hidden": [Sequences(WIDTH, allow_empty=True)], "activation": [Options(*ACTIVATIONS)],
+                  "batch_norm": ["boolean"], "global_pool": ["boolean"], "dropout": [DROPOUT]})
 def cnn(in_channels: int = 1, num_classes: int = 10, *, channels: Sequence[int] = (16, 32),
         kernel_size: int = 3, stride: int = 1, padding: int | str = "same", pool: str | None = "max",
         pool_size: int = 2, image_size: int = 28, hidden: Sequence[int] = (), activation: str = "relu",
@@ -100,25 +103,8 @@ def cnn(in_channels: int = 1, num_classes: int = 10, *, channels: Sequence[int] 
     >>> count_parameters(net)
     9098
     """
-    check_positive("in_channels", in_channels, integer=True)
-    check_positive("num_classes", num_classes, integer=True)
-    channels = list(channels)
-    if not channels:
-        raise ValueError("channels=[] is not allowed: expected at least one convolutional layer.")
-    for i, c in enumerate(channels):
-        check_positive(f"channels[{i}]", c, integer=True)
-    check_positive("kernel_size", kernel_size, integer=True)
-    check_positive("stride", stride, integer=True)
     if padding == "same":
         padding = kernel_size // 2
-    elif isinstance(padding, bool) or not isinstance(padding, int) or padding < 0:
-        raise ValueError(f"padding={padding!r} is not allowed: expected an integer >= 0 or 'same'.")
-    if pool is not None:
-        check_choice("pool", pool, POOLS)
-        check_positive("pool_size", pool_size, integer=True)
-    check_positive("image_size", image_size, integer=True)
-    check_choice("activation", activation, ACTIVATIONS)
-    check_range("dropout", dropout, 0.0, 1.0, high_inclusive=False)
     layers: list[nn.Module] = []
     size, c_in = image_size, in_channels
     for c_out in channels:
@@ -129,8 +115,8 @@ def cnn(in_channels: int = 1, num_classes: int = 10, *, channels: Sequence[int] 
         layers.append(ACTIVATIONS[activation]())
         if pool is not None:
             if pool_size > size:
-                raise ValueError(f"pool_size={pool_size!r} is not allowed here: the feature maps are only "
-                                 f"{size}x{size}; use a smaller pool_size, fewer layers or pool=None.")
+                raise invalid("pool_size", pool_size, f"at most the size of the feature maps, {size}x{size} here "
+                              "(or fewer layers, or pool=None)")
             layers.append(POOLS[pool](pool_size))
             size = conv_output_size(size, pool_size, pool_size)
         c_in = c_out
@@ -141,7 +127,6 @@ def cnn(in_channels: int = 1, num_classes: int = 10, *, channels: Sequence[int] 
         layers.append(nn.Flatten())
         width = c_in * size * size
     for h in hidden:
-        check_positive("hidden", h, integer=True)
         layers += [nn.Linear(width, h), ACTIVATIONS[activation]()]
         if dropout > 0:
             layers.append(nn.Dropout(dropout))
@@ -157,11 +142,9 @@ class ResidualBlock(nn.Module):
     number of channels changes.
     """
 
+    @validate_params({"in_channels": [WIDTH], "out_channels": [WIDTH], "stride": [WIDTH]})
     def __init__(self, in_channels: int, out_channels: int, stride: int = 1):
         super().__init__()
-        check_positive("in_channels", in_channels, integer=True)
-        check_positive("out_channels", out_channels, integer=True)
-        check_positive("stride", stride, integer=True)
         self.body = nn.Sequential(
             nn.Conv2d(in_channels, out_channels, 3, stride=stride, padding=1, bias=False),
             nn.BatchNorm2d(out_channels), nn.ReLU(),
@@ -179,6 +162,8 @@ class ResidualBlock(nn.Module):
         return self.act(self.body(x) + self.shortcut(x))
 
 
+@validate_params({"in_channels": [WIDTH], "num_classes": [WIDTH], "channels": [Sequences(WIDTH)],
+                  "blocks_per_stage": [WIDTH]})
 def tiny_resnet(in_channels: int = 1, num_classes: int = 10, *, channels: Sequence[int] = (16, 32, 64),
                 blocks_per_stage: int = 1) -> nn.Sequential:
     """A small ResNet: a 3×3 stem, one stage of residual blocks per entry of ``channels``
@@ -187,14 +172,6 @@ def tiny_resnet(in_channels: int = 1, num_classes: int = 10, *, channels: Sequen
     >>> count_parameters(tiny_resnet(1, 10, channels=(8, 16)))
     5122
     """
-    check_positive("in_channels", in_channels, integer=True)
-    check_positive("num_classes", num_classes, integer=True)
-    check_positive("blocks_per_stage", blocks_per_stage, integer=True)
-    channels = list(channels)
-    if not channels:
-        raise ValueError("channels=[] is not allowed: expected at least one stage.")
-    for i, c in enumerate(channels):
-        check_positive(f"channels[{i}]", c, integer=True)
     layers: list[nn.Module] = [nn.Conv2d(in_channels, channels[0], 3, padding=1, bias=False),
                                nn.BatchNorm2d(channels[0]), nn.ReLU()]
     c_in = channels[0]

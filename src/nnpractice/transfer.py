@@ -12,25 +12,21 @@
 """
 from __future__ import annotations
 
+from numbers import Real
 from typing import Sequence
 
 from torch import nn
 
-from ._validation import check_positive
+from ._validation import Interval, Sequences, invalid, validate_params
 
 
-def _check_module(name: str, module) -> None:
-    if not isinstance(module, nn.Module):
-        raise ValueError(f"{name} is a {type(module).__name__}: expected a torch.nn.Module.")
-
-
+@validate_params({"module": [nn.Module], "eval_mode": ["boolean"]})
 def freeze(module: nn.Module, *, eval_mode: bool = False) -> nn.Module:
     """Stop gradients to every parameter of ``module`` (``requires_grad = False``).
 
     With ``eval_mode`` the module is also put in eval mode, so batch-norm running
     statistics stay those of the source task (call it again after ``model.train()``).
     """
-    _check_module("module", module)
     for p in module.parameters():
         p.requires_grad_(False)
     if eval_mode:
@@ -38,20 +34,21 @@ def freeze(module: nn.Module, *, eval_mode: bool = False) -> nn.Module:
     return module
 
 
+@validate_params({"module": [nn.Module]})
 def unfreeze(module: nn.Module) -> nn.Module:
     """Let every parameter of ``module`` train again."""
-    _check_module("module", module)
     for p in module.parameters():
         p.requires_grad_(True)
     return module
 
 
+@validate_params({"model": [nn.Module]})
 def trainable_names(model: nn.Module) -> list[str]:
     """Names of the parameters of ``model`` that will be trained."""
-    _check_module("model", model)
     return [name for name, p in model.named_parameters() if p.requires_grad]
 
 
+@validate_params({"modules": [Sequences(nn.Module)], "lrs": [Sequences(Interval(Real, 0.0, None, closed="neither"))]})
 def layerwise_lr_groups(modules: Sequence[nn.Module], lrs: Sequence[float]) -> list[dict]:
     """Optimizer parameter groups: the trainable parameters of ``modules[i]`` get ``lrs[i]``.
 
@@ -59,21 +56,16 @@ def layerwise_lr_groups(modules: Sequence[nn.Module], lrs: Sequence[float]) -> l
     ``torch.optim.Adam(layerwise_lr_groups([body, head], [1e-4, 1e-3]))``.
     Frozen parameters are left out; a module with none trainable gives no group.
     """
-    modules, lrs = list(modules), list(lrs)
     if len(modules) != len(lrs):
-        raise ValueError(f"modules has {len(modules)} entries but lrs has {len(lrs)}: "
-                         "they must have the same length.")
-    if not modules:
-        raise ValueError("modules is empty: expected at least one module.")
+        raise invalid("lrs", lrs, "one learning rate per module",
+                      f"modules has {len(modules)} entries but lrs has {len(lrs)}")
     seen: set[int] = set()
     groups = []
     for i, (module, lr) in enumerate(zip(modules, lrs)):
-        _check_module(f"modules[{i}]", module)
-        check_positive(f"lrs[{i}]", lr)
         params = [p for p in module.parameters() if p.requires_grad]
         if any(id(p) in seen for p in params):
-            raise ValueError(f"modules[{i}] shares parameters with an earlier module: "
-                             "each parameter may be in one group only.")
+            raise invalid(f"modules[{i}]", module, "modules that share no parameter (one group per parameter)",
+                          f"modules[{i}] shares parameters with an earlier module")
         seen.update(id(p) for p in params)
         if params:
             groups.append({"params": params, "lr": lr})
