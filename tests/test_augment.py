@@ -13,15 +13,15 @@ from nnpractice.augment import (
     cutout,
     flip,
     gaussian_noise,
-    label_smoothing,
     make_generator,
     mix,
     mixup,
     random_affine,
     random_crop,
     random_flip,
-    soft_cross_entropy,
 )
+from nnpractice.losses import smooth_targets, soft_cross_entropy
+from nnpractice.metrics import correct_count
 from nnpractice.models import mlp
 
 
@@ -218,23 +218,21 @@ def test_mixup_and_cutmix_share_one_mechanism():
     assert torch.allclose(twice.targets.sum(1), torch.ones(8), atol=1e-6)
 
 
-def test_label_smoothing_soft_loss_and_accuracy_have_one_home():
-    from nnpractice import losses, metrics
-
-    assert augment.label_smoothing is losses.smooth_targets
-    assert augment.soft_cross_entropy is losses.soft_cross_entropy
-    assert augment.accuracy is metrics.correct_count
+def test_label_smoothing_soft_loss_and_accuracy_live_elsewhere():
+    # one home each: losses.smooth_targets, losses.soft_cross_entropy, metrics.correct_count
+    for name in ("label_smoothing", "soft_cross_entropy", "accuracy", "smooth_targets"):
+        assert not hasattr(augment, name), name
 
 
 def test_label_smoothing_and_soft_cross_entropy():
     y = torch.tensor([0, 2, 1])
-    t = label_smoothing(y, 3, 0.3)
+    t = smooth_targets(y, 3, 0.3)
     assert torch.allclose(t.sum(1), torch.ones(3))
     assert torch.allclose(t[0], torch.tensor([0.8, 0.1, 0.1]))
     logits = torch.randn(3, 3, generator=torch.Generator().manual_seed(0))
     hard = torch.nn.functional.cross_entropy(logits, y)
     assert torch.allclose(soft_cross_entropy(logits, y), hard)
-    assert torch.allclose(soft_cross_entropy(logits, label_smoothing(y, 3, 0.0)), hard)
+    assert torch.allclose(soft_cross_entropy(logits, smooth_targets(y, 3, 0.0)), hard)
     ref = torch.nn.functional.cross_entropy(logits, y, label_smoothing=0.3)
     assert torch.allclose(soft_cross_entropy(logits, t), ref, atol=1e-6)
 
@@ -248,7 +246,7 @@ def test_compose_and_augmented_batches_train_with_fit():
     xb, yb = next(iter(batches))
     assert xb.shape == (16, 1, 6, 6) and yb.shape == (16, 2)
     history = training.fit(mlp(36, [8], 2), batches, (X, y), num_epochs=2, loss_fn=soft_cross_entropy,
-                           metrics={"accuracy": augment.accuracy}, verbose=False)
+                           metrics={"accuracy": correct_count}, verbose=False)
     assert history.status == "completed" and "val_accuracy" in history
 
 
@@ -274,7 +272,7 @@ def test_compose_and_augmented_batches_train_with_fit():
     (lambda x: cutmix(x, torch.zeros(6, dtype=torch.long), num_classes=0), r"num_classes=0 is not allowed"),
     (lambda x: mixup(x, torch.zeros(5, dtype=torch.long), num_classes=2), r"x has 6 samples but y has 5"),
     (lambda x: mixup(x, torch.full((6,), 3), num_classes=2), r"labels outside 0..1"),
-    (lambda x: label_smoothing(torch.zeros(3, dtype=torch.long), 3, smoothing=1.2), r"smoothing=1.2 is not allowed"),
+    (lambda x: smooth_targets(torch.zeros(3, dtype=torch.long), 3, smoothing=1.2), r"smoothing=1.2 is not allowed"),
     (lambda x: random_flip(x[0]), r"x=.* is not allowed: expected .*\[N, C, H, W\]; here x has shape \(3, 12, 10\)"),
     (lambda x: random_flip(x.long()), r"x=.* is not allowed: expected a floating-point tensor .*torch.int64"),
     (lambda x: random_flip(x, generator=0), r"generator=0 is not allowed: expected a torch.Generator or None"),

@@ -9,8 +9,9 @@ Mixup and cutmix share one mechanism, :func:`mix`: each image is blended with a
 partner image from the same batch through a *mask* (a constant ``λ`` for mixup,
 a rectangle for cutmix), and its label becomes the mask's mean ``λ`` of its own
 class plus ``1 - λ`` of the partner's. Targets are then class *probabilities*,
-which :func:`~nnpractice.losses.soft_cross_entropy` takes, as it takes label-smoothed
-targets (:func:`~nnpractice.losses.smooth_targets`; both re-exported here).
+which :func:`nnpractice.losses.soft_cross_entropy` takes, as it takes label-smoothed
+targets (:func:`nnpractice.losses.smooth_targets`); :func:`nnpractice.metrics.correct_count`
+counts their most probable class as the right one.
 
 >>> import torch
 >>> from nnpractice import augment
@@ -33,13 +34,12 @@ import torch.nn.functional as F
 
 from ._validation import InstanceOf, Interval, Options, Sequences, invalid, validate_params
 from .data import BatchIterator
-from .losses import as_probabilities, smooth_targets, soft_cross_entropy
-from .metrics import correct_count
+from .losses import as_probabilities
 
 __all__ = [
     "make_generator", "random_flip", "flip", "random_crop", "random_affine", "cutout",
     "gaussian_noise", "color_jitter", "Mixed", "mix", "mixup", "cutmix", "one_hot",
-    "label_smoothing", "soft_cross_entropy", "accuracy", "Compose", "AugmentedBatches",
+    "Compose", "AugmentedBatches",
 ]
 
 
@@ -400,11 +400,6 @@ def cutmix(x: torch.Tensor, y: torch.Tensor, *, num_classes: int, alpha: float =
     return _mix(x, y, keep.to(x.dtype), num_classes, None, generator)
 
 
-# Label smoothing, the soft loss and accuracy each have one home; re-exported so chapters keep working.
-label_smoothing = smooth_targets
-accuracy = correct_count
-
-
 # --------------------------------------------------------------------------- #
 # Pipelines
 # --------------------------------------------------------------------------- #
@@ -447,7 +442,7 @@ class AugmentedBatches(BatchIterator):
     ``transform(x) -> x`` changes the images (e.g. a :class:`Compose`);
     ``batch_transform(x, y) -> (x, y)`` may change both (mixup, cutmix, label
     smoothing: the labels become probabilities, so train with
-    ``loss_fn=soft_cross_entropy`` and ``metrics={"accuracy": accuracy}``).
+    ``loss_fn=losses.soft_cross_entropy`` and ``metrics={"accuracy": metrics.correct_count}``).
     Pass it to :func:`nnpractice.training.fit` as the training data.
     """
 

@@ -58,7 +58,7 @@ def mixup_batch(x, y, num_classes, lam, partner):
         # the other convention (and the library's): eps spread over all K classes
         '''
 def smooth_labels(y, num_classes, eps):
-    return augment.label_smoothing(y, num_classes, eps)
+    return losses.smooth_targets(y, num_classes, eps)
 ''',
         '''
 def smooth_labels(y, num_classes, eps):
