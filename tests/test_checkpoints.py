@@ -84,16 +84,109 @@ def test_cached_uses_nnpractice_cache(tmp_path, monkeypatch):
     assert list((tmp_path / "models").glob("env-*.pt"))
 
 
+def _net(value: float) -> nn.Linear:
+    net = nn.Linear(3, 2)
+    with torch.no_grad():
+        net.weight.fill_(value)
+        net.bias.fill_(value)
+    return net
+
+
+def test_load_returns_the_model_and_metadata_comes_back(tmp_path):
+    path = checkpoints.save(_net(0.5), tmp_path / "net.pt", metadata={"epoch": 3, "value": 0.25})
+    twin = nn.Linear(3, 2)
+    assert checkpoints.load(twin, path) is twin and torch.equal(twin.weight, torch.full((2, 3), 0.5))
+    assert checkpoints.read_metadata(path) == {"epoch": 3, "value": 0.25}
+    assert checkpoints.read_metadata(checkpoints.save(_net(0.0), tmp_path / "bare.pt")) == {}
+
+
+def test_a_truncated_file_is_refused_naming_its_path(tmp_path):
+    path = checkpoints.save(_net(0.5), tmp_path / "net.pt")
+    path.write_bytes(path.read_bytes()[:100])
+    with pytest.raises(checkpoints.ChecksumError, match=f"{path}.*corrupted, truncated"):
+        checkpoints.load(nn.Linear(3, 2), path)
+    with pytest.raises(checkpoints.ChecksumError, match=str(path)):
+        checkpoints.read_metadata(path)
+
+
+def _only_checkpoint_files(folder):
+    return sorted(p.name for p in folder.iterdir()) == ["net.pt", "net.pt.sha256"]
+
+
+def test_a_crash_while_writing_leaves_the_previous_checkpoint_intact(tmp_path, monkeypatch):
+    path = checkpoints.save(_net(1.0), tmp_path / "net.pt", metadata={"epoch": 1})
+
+    def crash_mid_write(obj, f):
+        f.write(b"half a checkpoi")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(torch, "save", crash_mid_write)
+    with pytest.raises(OSError, match="disk full"):
+        checkpoints.save(_net(2.0), path, metadata={"epoch": 2})
+    monkeypatch.undo()
+    assert checkpoints.verify(path) and checkpoints.read_metadata(path) == {"epoch": 1}
+    assert torch.equal(checkpoints.load(nn.Linear(3, 2), path).weight, torch.full((2, 3), 1.0))
+    assert _only_checkpoint_files(tmp_path), "no temporary file may remain"
+
+
+def test_a_crash_before_or_between_the_renames_leaves_a_checkpoint_that_verifies(tmp_path, monkeypatch):
+    path = checkpoints.save(_net(1.0), tmp_path / "net.pt", metadata={"epoch": 1})
+    real_replace = checkpoints.os.replace
+
+    def crash_on_the_weights(src, dst):
+        if str(dst) == str(path):  # the checksum file was renamed already, the weights never are
+            raise OSError("killed")
+        real_replace(src, dst)
+
+    monkeypatch.setattr(checkpoints.os, "replace", crash_on_the_weights)
+    with pytest.raises(OSError, match="killed"):
+        checkpoints.save(_net(2.0), path, metadata={"epoch": 2})
+    monkeypatch.undo()
+    assert checkpoints.verify(path) and checkpoints.read_metadata(path) == {"epoch": 1}
+    assert _only_checkpoint_files(tmp_path)
+
+    renames = []
+
+    def crash_after_the_weights(src, dst):  # the weights are renamed, the final checksum file is not
+        renames.append(dst)
+        if len(renames) == 3:
+            raise OSError("killed")
+        real_replace(src, dst)
+
+    monkeypatch.setattr(checkpoints.os, "replace", crash_after_the_weights)
+    with pytest.raises(OSError, match="killed"):
+        checkpoints.save(_net(3.0), path, metadata={"epoch": 3})
+    monkeypatch.undo()
+    assert [str(r) for r in renames[1:]] == [str(path), f"{path}.sha256"]
+    assert checkpoints.verify(path) and checkpoints.read_metadata(path) == {"epoch": 3}
+    # the next save replaces both and the checksum file lists only the new digest again
+    checkpoints.save(_net(4.0), path)
+    assert (tmp_path / "net.pt.sha256").read_text().split() == [checkpoints.sha256(path)]
+
+
+def test_a_checkpoint_saved_as_a_bare_state_dict_still_loads(tmp_path):
+    # files cached before metadata was stored: the state_dict alone, with its checksum beside it
+    path = tmp_path / "old.pt"
+    torch.save(_net(0.75).state_dict(), path)
+    (tmp_path / "old.pt.sha256").write_text(checkpoints.sha256(path) + "\n")
+    assert torch.equal(checkpoints.load(nn.Linear(3, 2), path).bias, torch.full((2,), 0.75))
+    assert checkpoints.read_metadata(path) == {}
+
+
 @pytest.mark.parametrize("call, match", [
-    (lambda p: checkpoints.save("not a model", p / "x.pt"), "model is a str"),
-    (lambda p: checkpoints.load([1], p / "x.pt"), "model is a list"),
+    (lambda p: checkpoints.save("not a model", p / "x.pt"), "model='not a model' is not allowed"),
+    (lambda p: checkpoints.save(nn.Linear(1, 1), p / "x.pt", metadata=[1]), "metadata=\\[1\\] is not allowed"),
+    (lambda p: checkpoints.load([1], p / "x.pt"), r"model=\[1\] is not allowed"),
+    (lambda p: checkpoints.load(nn.Linear(1, 1), 3), "path=3 is not allowed"),
     (lambda p: checkpoints.sha256(p / "absent"), "path=.*expected an existing file"),
     (lambda p: checkpoints.sha256(p, chunk_size=0), "chunk_size=0"),
+    (lambda p: checkpoints.sha256(p, chunk_size=True), "chunk_size=True"),
     (lambda p: checkpoints.cached("", lambda: nn.Linear(1, 1), lambda m: None, folder=p), "name=''"),
     (lambda p: checkpoints.cached("a/b", lambda: nn.Linear(1, 1), lambda m: None, folder=p), "without slashes"),
-    (lambda p: checkpoints.cached("a", None, lambda m: None, folder=p), "build is a NoneType"),
-    (lambda p: checkpoints.cached("a", lambda: 3, lambda m: None, folder=p), "model is a int"),
-    (lambda p: checkpoints.config_tag([1]), "config is a list"),
+    (lambda p: checkpoints.cached("a", None, lambda m: None, folder=p), "build=None is not allowed"),
+    (lambda p: checkpoints.cached("a", lambda: 3, lambda m: None, folder=p), "build=.*here build\\(\\) returned a int"),
+    (lambda p: checkpoints.cached("a", lambda: nn.Linear(1, 1), lambda m: None, folder=p, verbose=1), "verbose=1"),
+    (lambda p: checkpoints.config_tag([1]), r"config=\[1\] is not allowed"),
 ])
 def test_bad_inputs(tmp_path, call, match):
     with pytest.raises(ValueError, match=match):

@@ -11,7 +11,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from nnpractice import checks, deploy, search
+from nnpractice import checkpoints, checks, deploy, search
 from nnpractice.checks import CONVOLUTION_OPS, forbid_calls, forbid_ops
 
 X, W, B = torch.randn(2, 3, 6, 6), torch.randn(4, 3, 3, 3), torch.randn(4)
@@ -157,7 +157,7 @@ SHORTCUTS = {
 
 @pytest.mark.parametrize("cheat", SHORTCUTS, ids=list(SHORTCUTS))
 def test_forbid_calls_catches_the_library_shortcut_by_any_name(cheat):
-    with pytest.raises(AssertionError, match=r"nnpractice.search.expected_improvement was called, .*: use math.erf"):
+    with pytest.raises(AssertionError, match=r"nnpractice\.search\.(\w+\.)?expected_improvement was called, .*: use math.erf"):
         with forbid_calls(search.expected_improvement, reason="use math.erf"):
             SHORTCUTS[cheat]()
 
@@ -210,7 +210,8 @@ def test_allowed_code_runs_and_the_previous_profiler_comes_back():
     threading.setprofile(outer)
     try:
         with forbid_calls(search.expected_improvement, deploy.validate_inputs):
-            z = search._normal_cdf(0.0) + math.erf(0.0)  # other functions of the same modules are allowed
+            # other functions of the same modules (and other decorated library functions) are allowed
+            z = float(deploy._as_float32_array([0.5])[0]) + math.erf(0.0) + len(checkpoints.config_tag({})) * 0
         assert sys.getprofile() is outer and threading.getprofile() is outer
         with pytest.raises(AssertionError):
             with forbid_calls(deploy.validate_inputs):

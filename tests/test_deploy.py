@@ -63,29 +63,79 @@ def test_latency_table_has_every_runner_and_batch(trained):
     assert set(table) == {"eager", "onnx"} and all(set(row) == {1, 64} for row in table.values())
     assert all(0 < ms < 1000 for row in table.values() for ms in row.values())
     calls = []
-    assert deploy.latency(lambda: calls.append(1), repeats=4, warmup=2) >= 0 and len(calls) == 6
+    # warmup + torch's own warm-up (two calls) + the timed calls
+    assert deploy.latency(lambda: calls.append(1), repeats=4, warmup=2) >= 0 and len(calls) == 2 + 2 + 4
 
 
 @pytest.mark.parametrize("call, words", [
     (lambda m, p, X: deploy.export_onnx(m, X[:1], "/tmp/never.onnx"), "at least 2"),
-    (lambda m, p, X: deploy.export_onnx("model", X[:4], "/tmp/never.onnx"), "model=str"),
-    (lambda m, p, X: deploy.export_onnx(m, X[:4].numpy(), "/tmp/never.onnx"), "example_input=ndarray"),
+    (lambda m, p, X: deploy.export_onnx(m, X[:4], "/tmp/never.onnx", dynamic_batch=1), "dynamic_batch=1"),
+    (lambda m, p, X: deploy.export_onnx("model", X[:4], "/tmp/never.onnx"), "model='model' is not allowed"),
+    (lambda m, p, X: deploy.export_onnx(m, X[:4].numpy(), "/tmp/never.onnx"), "example_input=<ndarray"),
     (lambda m, p, X: deploy.onnx_session(p.parent / "missing.onnx"), "expected an existing .onnx file"),
     (lambda m, p, X: deploy.onnx_session(p, num_threads=0), "num_threads=0"),
     (lambda m, p, X: deploy.latency(lambda: None, repeats=0), "repeats=0"),
     (lambda m, p, X: deploy.latency(lambda: None, warmup=-1), "warmup=-1"),
-    (lambda m, p, X: deploy.latency_table({}, X.numpy()), "runners is empty"),
+    (lambda m, p, X: deploy.latency_table({}, X.numpy()), "runners={} is not allowed"),
     (lambda m, p, X: deploy.latency_table({"e": deploy.eager_runner(m)}, X[:10].numpy(), batch_sizes=(64,)),
-     "batch size 64"),
+     r"batch_sizes=\(64,\) is not allowed: expected batch sizes up to the 10 rows"),
     (lambda m, p, X: deploy.quantize_dynamic(p.parent / "missing.onnx", p.parent / "q.onnx"), "existing .onnx"),
     (lambda m, p, X: deploy.PredictionServer(p, host="0.0.0.0"), "host='0.0.0.0'"),
     (lambda m, p, X: deploy.PredictionServer(p, port=70000), "port=70000"),
     (lambda m, p, X: deploy.PredictionServer(p, max_batch=0), "max_batch=0"),
+    (lambda m, p, X: deploy.PredictionServer(p, port=True), "port=True"),
+    (lambda m, p, X: deploy.max_abs_difference(m, p, X), "session=.* is not allowed: expected an onnxruntime"),
+    (lambda m, p, X: deploy.max_abs_difference(m, deploy.onnx_session(p), X[:0]), "x=.* expected a batch of at least"),
+    (lambda m, p, X: deploy.max_abs_difference(m, deploy.onnx_session(p), X[:3] * float("nan")), "NaN or infinity"),
+    (lambda m, p, X: deploy.max_abs_difference(m, deploy.onnx_session(p), X.tolist()), "x=.* is not allowed"),
+    (lambda m, p, X: deploy.max_abs_difference(models.mlp(64, [8], 3), deploy.onnx_session(p), X[:4]),
+     r"session=.* expected a model whose output has the eager model's shape \(4, 3\)"),
+    (lambda m, p, X: deploy.post_json("http://127.0.0.1:9/x", {}, timeout=0), "timeout=0"),
 ])
 def test_bad_arguments_raise_value_errors_that_say_what_is_allowed(trained, call, words):
     model, path, X, _ = trained
     with pytest.raises(ValueError, match=words):
         call(model, path, X)
+
+
+def test_an_int64_example_for_a_float_model_is_refused_not_exported(tmp_path):
+    # the exporter traces integer inputs into a float Gemm and writes a file no runtime loads
+    model = models.mlp(4, [8], 3)
+    with pytest.raises(ValueError, match=r"example_input=.* expected an input the model runs on in PyTorch; "
+                                         r"here model\(example_input\) raised RuntimeError"):
+        deploy.export_onnx(model, torch.randint(0, 5, (8, 4)), tmp_path / "int.onnx")
+    assert not (tmp_path / "int.onnx").exists()
+
+
+def test_a_model_that_takes_integers_is_exported_and_run_with_integers(tmp_path):
+    class Lookup(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.table = torch.nn.Embedding(10, 3)
+
+        def forward(self, index):
+            return self.table(index).sum(dim=1)
+
+    torch.manual_seed(0)
+    model = Lookup().eval()
+    index = torch.randint(0, 10, (8, 4))
+    session = deploy.onnx_session(deploy.export_onnx(model, index, tmp_path / "lookup.onnx"))
+    assert session.get_inputs()[0].type == "tensor(int64)"
+    assert deploy.max_abs_difference(model, session, index) < 1e-6  # fed as int64, not cast to float32
+    assert np.allclose(deploy.run_onnx(session, index[:2].numpy()), model(index[:2]).detach().numpy(), atol=1e-6)
+
+
+def test_a_file_the_onnx_checker_refuses_is_an_export_error_and_is_removed(tmp_path):
+    import warnings
+
+    model = models.mlp(4, [8], 3).eval()
+    path = tmp_path / "broken.onnx"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # what export_onnx does not do: export without running the model first
+        torch.onnx.export(model, (torch.randint(0, 5, (8, 4)),), verbose=False).save(str(path))
+    with pytest.raises(deploy.ExportError, match="broken.onnx fails ONNX's checker, so no runtime could load it"):
+        deploy._check_exported(path)
+    assert not path.exists()
 
 
 # ----------------------------------------------------------------- the service

@@ -25,7 +25,7 @@ def test_pick_device_unknown_name_is_a_clear_error():
 
 def test_pick_device_missing_device_is_an_error_not_a_fallback(monkeypatch):
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
-    with pytest.raises(ValueError, match="device='cuda' is not available"):
+    with pytest.raises(ValueError, match="device='cuda' is not allowed: expected one of 'auto', 'cpu'.*not available"):
         device.pick_device("cuda")
     assert device.pick_device(torch.device("cpu")).type == "cpu"
 
@@ -58,12 +58,62 @@ def test_timer_measures_elapsed_time():
     assert 0.04 < t.seconds < 1.0
 
 
-def test_time_it_is_a_median_and_validates():
+def test_time_it_is_torch_benchmark_timer_in_seconds_per_call(monkeypatch):
+    # a fake clock that advances 0.25 s per call of fn: the answer is exact, whatever the machine does
+    clock = {"now": 100.0}
     calls = []
-    seconds = device.time_it(lambda: calls.append(1) or time.sleep(0.01), repeats=3, warmup=2)
-    assert len(calls) == 5 and 0.005 < seconds < 0.5
+
+    def fn():
+        calls.append(1)
+        clock["now"] += 0.25
+
+    def fake_clock(device):
+        return clock["now"]
+
+    monkeypatch.setattr(device, "_synchronized_clock", fake_clock)
+    from torch.utils import benchmark
+
+    made = []
+    real_timer = benchmark.Timer
+    monkeypatch.setattr(benchmark, "Timer", lambda *a, **k: made.append(k) or real_timer(*a, **k))
+    assert device.time_it(fn, repeats=4, warmup=3) == pytest.approx(0.25)  # per call, in seconds
+    assert len(made) == 1 and made[0]["num_threads"] == torch.get_num_threads()
+    assert len(calls) == 3 + 2 + 4  # our warm-up, torch's warm-up (max(repeats // 100, 2)), the timed calls
+
+
+def test_time_it_agrees_with_the_teaching_timer_on_a_fixed_workload():
+    a, b = torch.randn(200, 200), torch.randn(200, 200)
+
+    def work():
+        for _ in range(20):
+            a @ b
+
+    measured = []
+    for _ in range(5):
+        with device.Timer("cpu") as t:
+            work()
+        measured.append(t.seconds)
+    by_hand = sorted(measured)[2]
+    by_torch = device.time_it(work, repeats=5, device="cpu")
+    # a sanity check of units and scale (seconds per call), not a speed claim: a loose factor
+    assert 1 / 5 < by_torch / by_hand < 5, (by_torch, by_hand)
+
+
+def test_time_it_and_timer_validate_and_take_device():
     with pytest.raises(ValueError, match="repeats=0"):
         device.time_it(lambda: None, repeats=0)
+    with pytest.raises(ValueError, match="warmup=True"):
+        device.time_it(lambda: None, warmup=True)
+    with pytest.raises(ValueError, match="device='gpu0' is not allowed"):
+        device.time_it(lambda: None, device="gpu0")
+    with pytest.raises(TypeError, match="dev"):  # one name for the device argument everywhere
+        device.time_it(lambda: None, dev="cpu")
+    with pytest.raises(ValueError, match="fn=3 is not allowed"):
+        device.time_it(3)
+    with pytest.raises(ValueError, match="device='gpu0' is not allowed"):
+        device.Timer("gpu0")
+    assert device.Timer(device="cpu").device.type == "cpu"
+    assert device.describe("cpu").startswith("cpu (")
 
 
 def test_run_scale_env_override(monkeypatch):

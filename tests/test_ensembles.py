@@ -3,7 +3,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from nnpractice import data, ensembles, models
+from nnpractice import checkpoints, data, ensembles, models
 from nnpractice.ensembles import EMA, Ensemble, Snapshots, error_correlation, predict_proba
 from nnpractice.training import evaluate, fit
 
@@ -87,16 +87,18 @@ def test_bootstrap_indices():
 
 
 @pytest.mark.parametrize("call, message", [
-    (lambda: predict_proba([], torch.zeros(2, 5)), "models is empty"),
-    (lambda: predict_proba(["net"], torch.zeros(2, 5)), r"models\[0\] is a str"),
-    (lambda: predict_proba(_members(2), torch.zeros(2, 5), weights=[1]), "weights has 1 values but there are 2"),
+    (lambda: predict_proba([], torch.zeros(2, 5)), r"models=\[\] is not allowed"),
+    (lambda: predict_proba(["net"], torch.zeros(2, 5)), r"models=\['net'\] is not allowed"),
+    (lambda: predict_proba(_members(2), torch.zeros(2, 5), weights=[1]), r"weights=\[1\] is not allowed: expected one .* per model \(2\).*here 1 values"),
     (lambda: predict_proba(_members(2), torch.zeros(2, 5), weights=[1, -1]), "weights="),
     (lambda: predict_proba(_members(2), torch.zeros(2, 5), weights=[0, 0]), "positive sum"),
-    (lambda: predict_proba(_members(2), [[0.0] * 5]), "X is a list"),
+    (lambda: predict_proba(_members(2), [[0.0] * 5]), "X=.* is not allowed: expected a torch.Tensor"),
+    (lambda: predict_proba(_members(2), torch.zeros(2, 5), weights=[True, 1]), "weights="),
     (lambda: predict_proba(_members(2), torch.zeros(2, 5), batch_size=0), "batch_size=0"),
-    (lambda: Ensemble([]), "models is empty"),
-    (lambda: error_correlation(torch.zeros(3), torch.zeros(3)), "predictions must be"),
-    (lambda: error_correlation(torch.zeros(2, 3), torch.zeros(4)), "predictions has 3 examples but y has 4"),
+    (lambda: Ensemble([]), r"models=\[\] is not allowed"),
+    (lambda: error_correlation(torch.zeros(3), torch.zeros(3)), "predictions=.* is not allowed: expected a tensor of classes"),
+    (lambda: error_correlation(torch.zeros(2, 3), torch.zeros(4)), r"y=.* expected one label per example of predictions \(3\)"),
+    (lambda: ensembles.bootstrap_indices(5, seed=-1), "seed=-1"),
     (lambda: ensembles.bootstrap_indices(0), "num_samples=0"),
 ])
 def test_bad_input_raises_value_error(call, message):
@@ -171,12 +173,23 @@ def test_snapshots_in_memory_and_on_disk(digits, tmp_path):
     for k, v in net.state_dict().items():                  # the last snapshot is the final model
         assert torch.equal(snaps.states[-1][k], v)
     assert not torch.equal(snaps.states[0]["1.weight"], snaps.states[1]["1.weight"])
+    assert all(checkpoints.verify(p) for p in snaps.paths), "snapshot files are written by checkpoints.save"
+    assert checkpoints.read_metadata(snaps.paths[0]) == {"epoch": 2}
     rebuilt = snaps.models()
     loaded = ensembles.load_snapshots(snaps.paths, lambda: models.mlp(64, [16], 10))
     X = digits.test[0]
     for a, b in zip(rebuilt, loaded):
         assert torch.equal(a(X), b(X))
     assert rebuilt[1] is not net and torch.equal(rebuilt[1](X), net(X))
+
+
+def test_load_snapshots_refuses_a_corrupted_snapshot(digits, tmp_path):
+    snaps = Snapshots(every=1, folder=tmp_path)
+    fit(models.mlp(64, [16], 10), digits.train, num_epochs=1, batch_size=64, lr=3e-3, callbacks=[snaps])
+    [path] = snaps.paths
+    path.write_bytes(path.read_bytes()[:-7])
+    with pytest.raises(checkpoints.ChecksumError, match="snapshot_epoch001.pt"):
+        ensembles.load_snapshots([path], lambda: models.mlp(64, [16], 10))
 
 
 def test_snapshots_reject_bad_input():
@@ -186,11 +199,11 @@ def test_snapshots_reject_bad_input():
         Snapshots(every=2, at_epochs=[1])
     with pytest.raises(ValueError, match="every=0"):
         Snapshots(every=0)
-    with pytest.raises(ValueError, match=r"at_epochs\[1\]=0"):
+    with pytest.raises(ValueError, match=r"at_epochs=\[1, 0\] is not allowed"):
         Snapshots(at_epochs=[1, 0])
-    with pytest.raises(ValueError, match="at_epochs is empty"):
+    with pytest.raises(ValueError, match=r"at_epochs=\[\] is not allowed"):
         Snapshots(at_epochs=[])
     with pytest.raises(ValueError, match="no snapshot yet"):
         Snapshots(every=1).models()
-    with pytest.raises(ValueError, match="paths is empty"):
+    with pytest.raises(ValueError, match=r"paths=\[\] is not allowed"):
         ensembles.load_snapshots([], lambda: nn.Linear(2, 2))

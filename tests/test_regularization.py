@@ -1,11 +1,10 @@
 import math
-import os
 
 import pytest
 import torch
 from torch import nn
 
-from nnpractice import data, models, regularization, training
+from nnpractice import checkpoints, data, losses, models, regularization, training
 from nnpractice.regularization import (
     Checkpoint,
     ProximalL1,
@@ -85,7 +84,8 @@ def test_with_penalty_fits_through_training_fit(digits):
 
 
 @pytest.mark.parametrize("kwargs, name", [({"l1": -0.1}, "l1"), ({"l2": float("nan")}, "l2"),
-                                          ({"l2": "0.1"}, "l2"), ({"l1": math.inf}, "l1")])
+                                          ({"l2": "0.1"}, "l2"), ({"l1": math.inf}, "l1"),
+                                          ({"l2": True}, "l2=True")])
 def test_with_penalty_rejects_bad_strengths(kwargs, name):
     with pytest.raises(ValueError, match=name):
         with_penalty(nn.functional.cross_entropy, nn.Linear(2, 2), **kwargs)
@@ -161,7 +161,7 @@ def test_proximal_l1_and_sparsity_bad_inputs():
 # --------------------------------------------------------------------------- checkpoints
 
 
-def test_checkpoint_saves_best_atomically_and_restores(tmp_path, digits):
+def test_checkpoint_saves_best_through_the_checkpoint_writer_and_restores(tmp_path, digits):
     torch.manual_seed(0)
     net = models.mlp(64, [32], 10)
     path = tmp_path / "sub" / "best.pt"
@@ -172,28 +172,24 @@ def test_checkpoint_saves_best_atomically_and_restores(tmp_path, digits):
     assert ckpt.best_epoch == best_epoch and h.best_epoch == best_epoch
     assert training.evaluate(net, digits.val)["loss"] == pytest.approx(best_value, rel=1e-5)
     fresh = models.mlp(64, [32], 10)
-    record = ckpt.load(fresh)
-    assert record["epoch"] == best_epoch and record["value"] == pytest.approx(best_value)
+    assert ckpt.load(fresh) is fresh  # like checkpoints.load: the model comes back
+    record = ckpt.metadata()
+    assert record == {"epoch": best_epoch, "monitor": "val_loss", "value": pytest.approx(best_value)}
     for a, b in zip(fresh.parameters(), net.parameters()):
         assert torch.equal(a, b)
-    assert [p.name for p in path.parent.iterdir()] == ["best.pt"], "no temporary file may remain"
+    assert checkpoints.verify(path), "the file carries its checksum"
+    assert sorted(p.name for p in path.parent.iterdir()) == ["best.pt", "best.pt.sha256"], "no temporary file"
 
 
-def test_checkpoint_write_failure_keeps_the_previous_file(tmp_path, monkeypatch):
-    path = tmp_path / "best.pt"
-    regularization._atomic_save({"a": 1}, path)
-
-    def broken_save(obj, f):
-        with open(f, "wb") as handle:
-            handle.write(b"half a fi")
-        raise OSError("disk full")
-
-    monkeypatch.setattr(torch, "save", broken_save)
-    with pytest.raises(OSError):
-        regularization._atomic_save({"a": 2}, path)
-    monkeypatch.undo()
-    assert torch.load(path, weights_only=True) == {"a": 1}
-    assert os.listdir(tmp_path) == ["best.pt"]
+def test_checkpoint_refuses_a_corrupted_file(tmp_path, digits):
+    ckpt = Checkpoint(tmp_path / "best.pt", monitor="val_accuracy")
+    assert ckpt.mode == "max"
+    training.fit(models.mlp(64, [8], 10), digits.train, digits.val, num_epochs=1, callbacks=[ckpt], verbose=False)
+    raw = bytearray(ckpt.path.read_bytes())
+    raw[len(raw) // 2] ^= 0xFF
+    ckpt.path.write_bytes(bytes(raw))
+    with pytest.raises(checkpoints.ChecksumError, match="best.pt does not match its SHA-256"):
+        ckpt.load(models.mlp(64, [8], 10))
 
 
 def test_checkpoint_bad_inputs(tmp_path, digits):
@@ -201,6 +197,8 @@ def test_checkpoint_bad_inputs(tmp_path, digits):
         Checkpoint("")
     with pytest.raises(ValueError, match="mode"):
         Checkpoint(tmp_path / "x.pt", mode="best")
+    with pytest.raises(ValueError, match="save_best_only=1"):
+        Checkpoint(tmp_path / "x.pt", save_best_only=1)
     with pytest.raises(FileNotFoundError):
         Checkpoint(tmp_path / "none.pt").load(nn.Linear(2, 2))
     with pytest.raises(ValueError, match="monitor"):
@@ -232,6 +230,21 @@ def test_mc_dropout_predict_averages_stochastic_passes_and_restores_modes():
     assert torch.allclose(by_hand, mean, atol=1e-6)
 
 
+def test_mc_dropout_with_a_seed_leaves_the_callers_random_state_alone():
+    net = nn.Sequential(nn.Linear(5, 16), nn.Dropout(0.5), nn.Linear(16, 3))
+    X = torch.randn(20, 5)
+    torch.manual_seed(7)
+    expected_next = torch.rand(3)
+    torch.manual_seed(7)
+    first = mc_dropout_predict(net, X, num_samples=5, seed=3)
+    assert torch.equal(torch.rand(3), expected_next), "the global generator must not move"
+    again = mc_dropout_predict(net, X, num_samples=5, seed=3)
+    other = mc_dropout_predict(net, X, num_samples=5, seed=4)
+    assert torch.equal(first[0], again[0]) and not torch.equal(first[0], other[0])
+    torch.manual_seed(3)  # seed=None draws from the caller's generator
+    assert torch.equal(mc_dropout_predict(net, X, num_samples=5, seed=None)[0], first[0])
+
+
 def test_mc_dropout_bad_inputs():
     net = nn.Sequential(nn.Linear(2, 2), nn.Dropout(0.5))
     with pytest.raises(ValueError, match="no dropout"):
@@ -240,9 +253,17 @@ def test_mc_dropout_bad_inputs():
         mc_dropout_predict(net, torch.randn(3, 2), num_samples=0)
     with pytest.raises(ValueError, match="X"):
         mc_dropout_predict(net, torch.randn(0, 2))
+    with pytest.raises(ValueError, match="seed=-1"):
+        mc_dropout_predict(net, torch.randn(3, 2), seed=-1)
+    with pytest.raises(ValueError, match="num_samples=True"):
+        mc_dropout_predict(net, torch.randn(3, 2), num_samples=True)
 
 
 # --------------------------------------------------------------------------- label smoothing, calibration
+
+
+def test_smooth_targets_is_the_one_in_losses():
+    assert regularization.smooth_targets is losses.smooth_targets
 
 
 def test_smooth_targets_matches_pytorch_label_smoothing():

@@ -46,6 +46,8 @@ import torch
 from torch.overrides import TorchFunctionMode
 from torch.utils._python_dispatch import TorchDispatchMode
 
+from ._validation import InvalidParameterError, validate_params
+
 
 def _registered_operators() -> set[str]:
     """Every operator the dispatcher knows, as ``namespace::name`` without the overload."""
@@ -71,12 +73,6 @@ CONVOLUTION_OPS: tuple[str, ...] = _convolution_ops()
 # Argument checks
 # --------------------------------------------------------------------------- #
 
-def _check_reason(reason) -> str:
-    if not isinstance(reason, str):
-        raise ValueError(f"reason={reason!r} is not allowed: expected a string that says what to do instead.")
-    return reason
-
-
 def _operator_name(index: int, op, known: set[str]) -> str:
     """``op`` as ``namespace::name``: from a string or an OpOverload(Packet), overload dropped."""
     if isinstance(op, torch._ops.OpOverload):
@@ -86,7 +82,7 @@ def _operator_name(index: int, op, known: set[str]) -> str:
     allowed = ("an operator such as 'aten::convolution', 'aten.convolution' or "
                "torch.ops.aten.convolution")
     if not isinstance(op, str):
-        raise ValueError(f"ops[{index}]={op!r} is not allowed: expected {allowed}.")
+        raise InvalidParameterError(f"ops[{index}]={op!r} is not allowed: expected {allowed}.")
     if "::" in op:
         namespace, _, name = op.partition("::")
     else:
@@ -95,8 +91,8 @@ def _operator_name(index: int, op, known: set[str]) -> str:
     if qualified not in known:
         close = difflib.get_close_matches(qualified, known, n=1)
         hint = f" (did you mean {close[0]!r}?)" if close else ""
-        raise ValueError(f"ops[{index}]={op!r} is not allowed: expected {allowed}, "
-                         f"one PyTorch has registered{hint}.")
+        raise InvalidParameterError(f"ops[{index}]={op!r} is not allowed: expected {allowed}, "
+                                    f"one PyTorch has registered{hint}.")
     return qualified
 
 
@@ -118,7 +114,7 @@ def _watched(index: int, function) -> tuple[list[types.CodeType], list]:
         return [function.__code__], []
     if isinstance(function, (types.BuiltinFunctionType, types.MethodDescriptorType)):
         return [], [function]
-    raise ValueError(f"functions[{index}]={function!r} is not allowed: expected {allowed}.")
+    raise InvalidParameterError(f"functions[{index}]={function!r} is not allowed: expected {allowed}.")
 
 
 def _fail(reason: str, what: str) -> AssertionError:
@@ -200,12 +196,14 @@ class forbid_ops:  # noqa: N801 - used like a function: ``with forbid_ops(...)``
 exercise forbids: use unfold and matmul
     """
 
+    @validate_params({"reason": [str]})  # the operators are checked one by one below, each named ops[i]
     def __init__(self, *ops, reason: str = ""):
         if not ops:
-            raise ValueError("ops=() is not allowed: expected at least one operator, such as 'aten::convolution'.")
+            raise InvalidParameterError("ops=() is not allowed: expected at least one operator, such as "
+                                        "'aten::convolution'.")
         known = _registered_operators()
         self.ops = frozenset(_operator_name(i, op, known) for i, op in enumerate(ops))
-        self.reason = _check_reason(reason)
+        self.reason = reason
         self._violations = _Violations()
         self._modes: list = []
 
@@ -249,9 +247,10 @@ class forbid_calls:  # noqa: N801 - used like a function: ``with forbid_calls(..
 
     _profile_setters = (sys.setprofile,)  # the switch that would turn the watch off
 
+    @validate_params({"reason": [str]})  # the functions are checked one by one below, each named functions[i]
     def __init__(self, *functions, reason: str = ""):
         if not functions:
-            raise ValueError("functions=() is not allowed: expected at least one function to forbid.")
+            raise InvalidParameterError("functions=() is not allowed: expected at least one function to forbid.")
         builtins = []
         self._names: dict[types.CodeType, str] = {}  # a forbidden function's code -> its name
         for i, function in enumerate(functions):
@@ -261,7 +260,7 @@ class forbid_calls:  # noqa: N801 - used like a function: ``with forbid_calls(..
             for code in function_codes:
                 self._names[code] = name
         self._builtins = tuple(builtins)
-        self.reason = _check_reason(reason)
+        self.reason = reason
         self._codes = {id(code): name for code, name in self._names.items()}  # identity: a fast test per call
         self._violations = _Violations()
         self._previous = (None, None)

@@ -2,7 +2,8 @@
 
 - :func:`export_onnx` writes an ONNX file with PyTorch's default exporter (``torch.onnx.export``,
   which in this PyTorch version traces the model with ``torch.export``), with a dynamic
-  batch axis so one file serves any batch size.
+  batch axis so one file serves any batch size. It refuses an example the model cannot run
+  on and checks the written file (:class:`ExportError`), so no unloadable file is returned.
 - :func:`onnx_session` opens it in ONNX Runtime; :func:`run_onnx` runs it on a tensor or array.
 - :func:`max_abs_difference` is the equivalence check: the largest absolute difference
   between the ONNX outputs and eager PyTorch on the same real inputs.
@@ -10,17 +11,30 @@
 - :func:`quantize_dynamic` stores the weights of linear layers as 8-bit integers.
 - :class:`PredictionServer` serves an ONNX file over HTTP on 127.0.0.1, validating every
   request, and :func:`post_json` is the client used to query it.
+
+>>> import tempfile, torch
+>>> net = torch.nn.Linear(3, 2)
+>>> path = export_onnx(net, torch.randn(4, 3), f"{tempfile.mkdtemp()}/net.onnx")
+>>> session = onnx_session(path)
+>>> input_shape(session), max_abs_difference(net, session, torch.randn(16, 3)) < 1e-5
+(['batch', 3], True)
+>>> validate_inputs({"inputs": [[1, 2.5, 0]]}, (3,))
+array([[1. , 2.5, 0. ]], dtype=float32)
 """
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import math
+import os
+import tempfile
 import threading
 import urllib.error
 import urllib.request
 import warnings
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from numbers import Integral, Real
 from pathlib import Path
 from typing import Callable, Sequence
 
@@ -28,34 +42,82 @@ import numpy as np
 import torch
 from torch import nn
 
-from ._validation import check_nonempty, check_positive
+from ._validation import Constraint, InstanceOf, Interval, Options, Sequences, invalid, validate_params
 from .device import time_it
+
+
+class ExportError(RuntimeError):
+    """The exporter wrote a file that ONNX's checker refuses: no runtime could load it."""
+
+
+def _example_path(name: str) -> str:
+    return str(Path(tempfile.mkdtemp()) / name)
+
+
+_ONNX_PATH = InstanceOf((str, os.PathLike), "a path to an .onnx file (str or pathlib.Path)",
+                        example=lambda: _example_path("model.onnx"))
+_BATCH = InstanceOf((torch.Tensor, np.ndarray), "a tensor or array with a batch axis first",
+                    example=lambda: torch.zeros(4, 2))
+
+
+@functools.lru_cache(maxsize=1)
+def _example_session():
+    return onnx_session(export_onnx(nn.Linear(2, 2), torch.zeros(4, 2), _example_path("example.onnx")))
+
+
+class _Session(Constraint):
+    """An ONNX Runtime ``InferenceSession`` (checked by what it offers: onnxruntime is imported lazily)."""
+
+    def accepts(self, value) -> bool:
+        return callable(getattr(value, "run", None)) and callable(getattr(value, "get_inputs", None))
+
+    def __str__(self) -> str:
+        return "an onnxruntime.InferenceSession (see onnx_session)"
+
+    def valid_example(self):
+        return _example_session()
+
+    def invalid_examples(self) -> list:
+        return ["model.onnx"]
+
+
+_SESSION = [_Session()]
 
 # --------------------------------------------------------------------------- #
 # Export and run
 # --------------------------------------------------------------------------- #
 
 
+@validate_params({"model": [nn.Module],
+                  "example_input": [InstanceOf(torch.Tensor, "a tensor with a batch axis first",
+                                               example=lambda: torch.zeros(4, 2))],
+                  "path": [_ONNX_PATH], "dynamic_batch": ["boolean"], "input_name": [str], "output_name": [str]})
 def export_onnx(model: nn.Module, example_input: torch.Tensor, path, *, dynamic_batch: bool = True,
                 input_name: str = "input", output_name: str = "logits") -> Path:
     """Export ``model`` (in eval mode) to the ONNX file ``path`` with PyTorch's default exporter.
 
     ``example_input`` fixes every dimension except the first, which stays symbolic
-    (``"batch"``) when ``dynamic_batch`` is true. Returns the path.
+    (``"batch"``) when ``dynamic_batch`` is true, and the input's dtype: the file takes that
+    dtype only. The model must run on it in PyTorch first (the exporter would otherwise trace,
+    for example, integer inputs into a float layer and write a file no runtime loads), and the
+    written file must pass ONNX's full checker, else :class:`ExportError`. Returns the path.
     """
-    if not isinstance(model, nn.Module):
-        raise ValueError(f"model={type(model).__name__} is not allowed: expected a torch.nn.Module.")
-    if not isinstance(example_input, torch.Tensor) or example_input.ndim < 1:
-        raise ValueError(f"example_input={type(example_input).__name__} is not allowed: "
-                         "expected a tensor with a batch dimension first.")
-    check_nonempty("example_input", example_input)
+    if example_input.ndim < 1 or len(example_input) == 0:
+        raise invalid("example_input", example_input, "a tensor with a batch axis first and at least one example")
     if dynamic_batch and len(example_input) < 2:
-        raise ValueError(f"example_input has batch size {len(example_input)}: with dynamic_batch=True "
-                         "expected at least 2, so the exporter does not specialize the batch axis to 1.")
+        raise invalid("example_input", example_input, "a batch of at least 2 with dynamic_batch=True, so the "
+                      "exporter does not specialize the batch axis to 1", f"batch size {len(example_input)}")
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     was_training = model.training
     model.eval()
+    try:
+        with torch.no_grad():
+            model(example_input)
+    except (RuntimeError, TypeError, ValueError) as error:
+        model.train(was_training)
+        raise invalid("example_input", example_input, "an input the model runs on in PyTorch",
+                      f"model(example_input) raised {type(error).__name__}: {error}") from error
+    path.parent.mkdir(parents=True, exist_ok=True)
     dynamic_shapes = ({0: torch.export.Dim("batch")},) if dynamic_batch else None
     quiet = logging.getLogger("torch.onnx")
     level = quiet.level
@@ -69,17 +131,30 @@ def export_onnx(model: nn.Module, example_input: torch.Tensor, path, *, dynamic_
     finally:
         quiet.setLevel(level)
         model.train(was_training)
+    _check_exported(path)
     return path
 
 
+def _check_exported(path: Path) -> None:
+    """Refuse (and delete) a file ONNX's full checker rejects: types or shapes that no runtime can load."""
+    import onnx
+
+    try:
+        onnx.checker.check_model(str(path), full_check=True)
+    except (onnx.checker.ValidationError, onnx.shape_inference.InferenceError) as error:
+        path.unlink()
+        raise ExportError(f"the exported file {path} fails ONNX's checker, so no runtime could load it: "
+                          f"{error}") from error
+
+
+@validate_params({"path": [_ONNX_PATH], "num_threads": [Interval(Integral, 1, None)]})
 def onnx_session(path, *, num_threads: int = 1):
     """An ONNX Runtime ``InferenceSession`` on the CPU with ``num_threads`` intra-op threads."""
     import onnxruntime as ort
 
-    check_positive("num_threads", num_threads, integer=True)
     path = Path(path)
     if not path.is_file():
-        raise ValueError(f"path={str(path)!r} is not allowed: expected an existing .onnx file.")
+        raise invalid("path", str(path), "an existing .onnx file")
     options = ort.SessionOptions()
     options.intra_op_num_threads = num_threads
     options.inter_op_num_threads = 1
@@ -93,28 +168,54 @@ def _as_float32_array(x) -> np.ndarray:
     return np.ascontiguousarray(x, dtype=np.float32)
 
 
+# ONNX Runtime names its input types 'tensor(float)', 'tensor(int64)', ...: the array dtype to feed each
+_INPUT_DTYPES = {"tensor(float)": np.float32, "tensor(double)": np.float64, "tensor(int64)": np.int64,
+                 "tensor(int32)": np.int32, "tensor(bool)": np.bool_}
+
+
+def _as_input_array(session, x) -> np.ndarray:
+    """``x`` as an array of the dtype the session's input takes (float32 for an ordinary model)."""
+    if isinstance(x, torch.Tensor):
+        x = x.detach().cpu().numpy()
+    return np.ascontiguousarray(x, dtype=_INPUT_DTYPES.get(session.get_inputs()[0].type, np.float32))
+
+
+@validate_params({"session": _SESSION, "x": [_BATCH]})
 def run_onnx(session, x) -> np.ndarray:
-    """Run ``session`` on ``x`` (a tensor or array, cast to float32); returns its first output."""
+    """Run ``session`` on ``x`` (a tensor or array, cast to the dtype its input takes); returns its first output."""
     name = session.get_inputs()[0].name
-    return session.run(None, {name: _as_float32_array(x)})[0]
+    return session.run(None, {name: _as_input_array(session, x)})[0]
 
 
+@validate_params({"session": _SESSION})
 def input_shape(session) -> list:
     """The session's input shape, with the symbolic batch axis as a string (e.g. ``['batch', 64]``)."""
     return list(session.get_inputs()[0].shape)
 
 
+@validate_params({"model": [nn.Module], "session": _SESSION, "x": [_BATCH]})
 @torch.no_grad()
 def max_abs_difference(model: nn.Module, session, x) -> float:
-    """The equivalence check: ``max |onnx(x) - model(x)|`` over every output of the batch ``x``."""
-    check_nonempty("x", x)
+    """The equivalence check: ``max |onnx(x) - model(x)|`` over every output of the batch ``x``.
+
+    Both get the same array, in the dtype the session takes. An empty batch, or one holding
+    NaN or infinity, is refused: its difference would be no number, or NaN.
+    """
+    if x.ndim < 1 or len(x) == 0:
+        raise invalid("x", x, "a batch of at least one example (batch axis first)")
+    batch = _as_input_array(session, x)
+    if np.issubdtype(batch.dtype, np.floating) and not np.isfinite(batch).all():
+        raise invalid("x", x, "finite numbers", "it holds NaN or infinity")
     was_training = model.training
     model.eval()
-    expected = model(torch.as_tensor(_as_float32_array(x))).numpy()
-    model.train(was_training)
-    got = run_onnx(session, x)
+    try:
+        expected = model(torch.from_numpy(batch)).numpy()
+    finally:
+        model.train(was_training)
+    got = run_onnx(session, batch)
     if got.shape != expected.shape:
-        raise ValueError(f"the ONNX output has shape {got.shape} but the model's has {expected.shape}.")
+        raise invalid("session", session, f"a model whose output has the eager model's shape {expected.shape}",
+                      f"its output has shape {got.shape}")
     return float(np.max(np.abs(got - expected)))
 
 
@@ -123,14 +224,18 @@ def max_abs_difference(model: nn.Module, session, x) -> float:
 # --------------------------------------------------------------------------- #
 
 
+@validate_params({"fn": [callable], "repeats": [Interval(Integral, 1, None)], "warmup": [Interval(Integral, 0, None)]})
 def latency(fn: Callable[[], object], *, repeats: int = 50, warmup: int = 5) -> float:
-    """Median wall time of one call of ``fn()``, in seconds (after ``warmup`` calls).
+    """Wall time of one call of ``fn()``, in seconds: the mean of ``repeats`` calls after ``warmup`` calls.
 
-    :func:`nnpractice.device.time_it` with more repeats, as inference calls are short.
+    :func:`nnpractice.device.time_it` (``torch.utils.benchmark.Timer``) with more repeats, as
+    inference calls are short.
     """
-    return time_it(fn, repeats=repeats, warmup=warmup, dev="cpu")
+    return time_it(fn, repeats=repeats, warmup=warmup, device="cpu")
 
 
+@validate_params({"runners": [dict], "inputs": [_BATCH], "batch_sizes": [Sequences(Interval(Integral, 1, None))],
+                  "repeats": [Interval(Integral, 1, None)]})
 def latency_table(runners: dict[str, Callable[[np.ndarray], object]], inputs: np.ndarray, *,
                   batch_sizes: Sequence[int] = (1, 64), repeats: int = 50) -> dict[str, dict[int, float]]:
     """Median latency in milliseconds of each runner at each batch size: ``{name: {batch: ms}}``.
@@ -138,12 +243,10 @@ def latency_table(runners: dict[str, Callable[[np.ndarray], object]], inputs: np
     Each runner takes a float32 array of shape ``[batch, ...]``; the batches are the first
     ``batch`` rows of ``inputs``.
     """
-    if not runners:
-        raise ValueError("runners is empty: expected at least one name -> function.")
-    for b in batch_sizes:
-        check_positive("batch_sizes[...]", b, integer=True)
-        if b > len(inputs):
-            raise ValueError(f"batch size {b} is not allowed: inputs holds only {len(inputs)} rows.")
+    if not runners or not all(isinstance(k, str) and callable(f) for k, f in runners.items()):
+        raise invalid("runners", runners, "a non-empty dict name -> function(batch)")
+    if max(batch_sizes) > len(inputs):
+        raise invalid("batch_sizes", batch_sizes, f"batch sizes up to the {len(inputs)} rows of inputs")
     table: dict[str, dict[int, float]] = {name: {} for name in runners}
     for b in batch_sizes:
         batch = _as_float32_array(inputs[:b])
@@ -152,6 +255,7 @@ def latency_table(runners: dict[str, Callable[[np.ndarray], object]], inputs: np
     return table
 
 
+@validate_params({"model": [nn.Module]})
 def eager_runner(model: nn.Module) -> Callable[[np.ndarray], np.ndarray]:
     """A runner for :func:`latency_table` that calls ``model`` under ``torch.inference_mode``."""
     model.eval()
@@ -163,6 +267,7 @@ def eager_runner(model: nn.Module) -> Callable[[np.ndarray], np.ndarray]:
     return run
 
 
+@validate_params({"session": _SESSION})
 def onnx_runner(session) -> Callable[[np.ndarray], np.ndarray]:
     """A runner for :func:`latency_table` that calls an ONNX Runtime session."""
     name = session.get_inputs()[0].name
@@ -174,6 +279,7 @@ def onnx_runner(session) -> Callable[[np.ndarray], np.ndarray]:
 # --------------------------------------------------------------------------- #
 
 
+@validate_params({"path": [_ONNX_PATH], "out_path": [_ONNX_PATH]})
 def quantize_dynamic(path, out_path) -> Path:
     """Write ``out_path``: the ONNX model at ``path`` with 8-bit integer weights (dynamic quantization).
 
@@ -186,7 +292,7 @@ def quantize_dynamic(path, out_path) -> Path:
 
     path, out_path = Path(path), Path(out_path)
     if not path.is_file():
-        raise ValueError(f"path={str(path)!r} is not allowed: expected an existing .onnx file.")
+        raise invalid("path", str(path), "an existing .onnx file")
     model = onnx.load(str(path))
     del model.graph.value_info[:]  # the exporter's stored shapes can confuse the quantizer's shape inference
     root = logging.getLogger()
@@ -208,6 +314,9 @@ class BadRequest(ValueError):
     """A request the service refuses with HTTP 400 and this message."""
 
 
+@validate_params({"payload": ["no_validation"],  # any decoded JSON: checking it is this function's job
+                  "feature_shape": [Sequences(Interval(Integral, 1, None))],
+                  "max_batch": [Interval(Integral, 1, None)]})
 def validate_inputs(payload, feature_shape: Sequence[int], *, max_batch: int = 256) -> np.ndarray:
     """Turn a decoded JSON ``payload`` into a float32 batch of shape ``[n, *feature_shape]``, or raise BadRequest.
 
@@ -251,18 +360,17 @@ class PredictionServer:
     use it as a context manager or call :meth:`start` and :meth:`stop`.
     """
 
+    @validate_params({"onnx_path": [_ONNX_PATH],
+                      "host": [Options("127.0.0.1", "localhost", "::1")],  # loopback only: a teaching server
+                      "port": [Interval(Integral, 0, 65535)], "max_batch": [Interval(Integral, 1, None)],
+                      "max_body_bytes": [Interval(Integral, 1, None)]})
     def __init__(self, onnx_path, *, host: str = "127.0.0.1", port: int = 0, max_batch: int = 256,
                  max_body_bytes: int = 8_000_000):
-        if host not in ("127.0.0.1", "localhost", "::1"):
-            raise ValueError(f"host={host!r} is not allowed: expected a loopback address such as '127.0.0.1'.")
-        if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 65535:
-            raise ValueError(f"port={port!r} is not allowed: expected an integer in [0, 65535] (0: any free port).")
-        check_positive("max_batch", max_batch, integer=True)
-        check_positive("max_body_bytes", max_body_bytes, integer=True)
         self.session = onnx_session(onnx_path)
         shape = input_shape(self.session)
         if any(not isinstance(d, int) for d in shape[1:]):
-            raise ValueError(f"the model's input shape {shape} has symbolic dimensions beyond the batch axis.")
+            raise invalid("onnx_path", str(onnx_path), "a model whose input has fixed sizes beyond the batch axis",
+                          f"its input shape is {shape}")
         self.feature_shape = [int(d) for d in shape[1:]]
         self.max_batch = max_batch
         self.max_body_bytes = max_body_bytes
@@ -358,6 +466,8 @@ class PredictionServer:
         self.stop()
 
 
+@validate_params({"url": [str], "body": ["no_validation"],  # any JSON-serializable value, or bytes with raw=True
+                  "timeout": [Interval(Real, 0, None, closed="neither")], "raw": ["boolean"]})
 def post_json(url: str, body, *, timeout: float = 10.0, raw: bool = False) -> tuple[int, dict]:
     """POST ``body`` (JSON-encoded unless ``raw``, then sent as bytes) to ``url``; returns ``(status, decoded JSON)``."""
     data = body if raw else json.dumps(body).encode()

@@ -1,5 +1,9 @@
 """Where the computation runs, how reproducible it is, and how long it takes.
 
+:class:`Timer` is the from-scratch stopwatch chapter 01 explains (synchronize, read the
+clock, run, synchronize, read again); :func:`time_it` measures with PyTorch's own
+``torch.utils.benchmark.Timer`` (warm-up, thread count, accelerator synchronization).
+
 >>> from nnpractice import device
 >>> dev = device.pick_device("cpu")
 >>> device.seed_everything(0)
@@ -7,21 +11,52 @@
 ...     _ = sum(range(1000))
 >>> t.seconds >= 0
 True
+>>> device.time_it(lambda: sum(range(1000)), repeats=3, device=dev) > 0
+True
 """
 from __future__ import annotations
 
+import functools
 import os
 import random
-import statistics
 import time
+from numbers import Integral
 
 import numpy as np
 import torch
 
-from ._validation import check_choice, check_positive
+from ._validation import Constraint, Interval, Options, invalid, validate_params
+from ._validation import check as check_value
 
 DEVICE_CHOICES = ("auto", "cuda", "mps", "cpu")
 SCALE_CHOICES = ("cpu", "gpu")
+
+
+class _DeviceName(Constraint):
+    """A ``torch.device`` or a string ``torch.device`` understands ("cpu", "cuda", "cuda:1", "mps")."""
+
+    def accepts(self, value) -> bool:
+        if isinstance(value, torch.device):
+            return True
+        if not isinstance(value, str):
+            return False
+        try:
+            torch.device(value)
+        except (RuntimeError, ValueError):
+            return False
+        return True
+
+    def __str__(self) -> str:
+        return "a device such as 'cpu', 'cuda' or 'cuda:1', or a torch.device"
+
+    def valid_example(self):
+        return "cpu"
+
+    def invalid_examples(self) -> list:
+        return ["not-a-device"]
+
+
+_DEVICE = [_DeviceName(), None]  # None: the CPU, nothing to synchronize
 
 
 def _mps_available() -> bool:
@@ -29,15 +64,15 @@ def _mps_available() -> bool:
     return bool(mps is not None and mps.is_available())
 
 
-def pick_device(preferred: str | torch.device = "auto") -> torch.device:
+@validate_params({"device": [Options(*DEVICE_CHOICES), torch.device]})
+def pick_device(device: str | torch.device = "auto") -> torch.device:
     """Return CUDA if present, else Apple's MPS, else the CPU.
 
-    ``preferred`` forces one of ``"cuda"``, ``"mps"`` or ``"cpu"``; asking for a
+    ``device`` forces one of ``"cuda"``, ``"mps"`` or ``"cpu"``; asking for a
     device this machine lacks is an error rather than a silent fallback.
     """
-    if isinstance(preferred, torch.device):
-        preferred = preferred.type
-    check_choice("device", preferred, DEVICE_CHOICES)
+    preferred = device.type if isinstance(device, torch.device) else device
+    check_value("device", preferred, [Options(*DEVICE_CHOICES)])
     if preferred == "auto":
         if torch.cuda.is_available():
             return torch.device("cuda")
@@ -47,40 +82,38 @@ def pick_device(preferred: str | torch.device = "auto") -> torch.device:
     available = {"cpu": True, "cuda": torch.cuda.is_available(), "mps": _mps_available()}
     if not available[preferred]:
         present = [name for name, ok in available.items() if ok]
-        raise ValueError(
-            f"device={preferred!r} is not available on this machine: "
-            f"expected one of {', '.join(map(repr, ['auto', *present]))}."
-        )
+        raise invalid("device", preferred, f"one of {', '.join(map(repr, ['auto', *present]))}",
+                      "it is not available on this machine")
     return torch.device(preferred)
 
 
+@validate_params({"seed": [Interval(Integral, 0, None)]})
 def seed_everything(seed: int = 0) -> None:
     """Seed Python's, NumPy's and PyTorch's (CPU and GPU) random generators."""
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise ValueError(f"seed={seed!r} is not allowed: expected a non-negative integer.")
     random.seed(seed)
     np.random.seed(seed % 2**32)
     torch.manual_seed(seed)  # also seeds every CUDA device
 
 
+@validate_params({"num_threads": [Interval(Integral, 1, None)]})
 def set_threads(num_threads: int = 1) -> int:
     """Use ``num_threads`` CPU threads for PyTorch's intra-op parallelism.
 
     For the small models of this book, one thread is faster and far steadier
     than two on a 2-core machine: the threads fight for the cores otherwise.
     """
-    check_positive("num_threads", num_threads, integer=True)
     torch.set_num_threads(num_threads)
     return torch.get_num_threads()
 
 
-def synchronize(dev: torch.device | str | None = None) -> None:
+@validate_params({"device": _DEVICE})
+def synchronize(device: torch.device | str | None = None) -> None:
     """Wait until queued GPU work has finished (no-op on the CPU).
 
     GPU kernels run asynchronously: without this, a timer measures only how long
-    it took to *queue* the work.
+    it took to *queue* the work. ``None`` waits for CUDA if there is one.
     """
-    dev = torch.device(dev) if dev is not None else None
+    dev = torch.device(device) if device is not None else None
     if dev is None or dev.type == "cuda":
         if torch.cuda.is_available():
             torch.cuda.synchronize()
@@ -97,8 +130,9 @@ class Timer:
     True
     """
 
-    def __init__(self, dev: torch.device | str | None = "cpu"):
-        self.device = torch.device(dev) if dev is not None else torch.device("cpu")
+    @validate_params({"device": _DEVICE})
+    def __init__(self, device: torch.device | str | None = "cpu"):
+        self.device = torch.device(device) if device is not None else torch.device("cpu")
         self.seconds = float("nan")
 
     def __enter__(self) -> "Timer":
@@ -111,21 +145,30 @@ class Timer:
         self.seconds = time.perf_counter() - self._start
 
 
-def time_it(fn, *, repeats: int = 5, warmup: int = 1, dev=None) -> float:
-    """Median wall-clock seconds of ``fn()`` over ``repeats`` runs after ``warmup`` runs."""
-    check_positive("repeats", repeats, integer=True)
-    if isinstance(warmup, bool) or not isinstance(warmup, int) or warmup < 0:
-        raise ValueError(f"warmup={warmup!r} is not allowed: expected a non-negative integer.")
+def _synchronized_clock(device) -> float:
+    synchronize(device)
+    return time.perf_counter()
+
+
+@validate_params({"fn": [callable], "repeats": [Interval(Integral, 1, None)],
+                  "warmup": [Interval(Integral, 0, None)], "device": _DEVICE})
+def time_it(fn, *, repeats: int = 5, warmup: int = 1, device=None) -> float:
+    """Seconds per call of ``fn()``: the mean of ``repeats`` timed calls, by ``torch.utils.benchmark.Timer``.
+
+    ``warmup`` untimed calls come first; PyTorch's timer then adds its own warm-up
+    (``max(repeats // 100, 2)`` calls) and times ``repeats`` calls in one block, with
+    this process's thread count and a clock that synchronizes ``device`` (as :class:`Timer`).
+    """
+    from torch.utils import benchmark  # imported here: the benchmark package is only needed to time
+
     for _ in range(warmup):
         fn()
-    times = []
-    for _ in range(repeats):
-        with Timer(dev) as t:
-            fn()
-        times.append(t.seconds)
-    return statistics.median(times)
+    timer = benchmark.Timer(stmt="fn()", globals={"fn": fn}, timer=functools.partial(_synchronized_clock, device),
+                            num_threads=torch.get_num_threads())
+    return timer.timeit(number=repeats).mean
 
 
+@validate_params({"check": [callable], "remeasure": [callable], "tries": [Interval(Integral, 1, None)]})
 def holds_on_remeasure(check, remeasure, *, tries: int = 3):
     """Run ``check()``; if it raises ``AssertionError``, call ``remeasure()`` and check again.
 
@@ -138,7 +181,6 @@ def holds_on_remeasure(check, remeasure, *, tries: int = 3):
     >>> def check(): assert measured["t"] < 2.0, measured
     >>> holds_on_remeasure(check, lambda: measured.update(t=next(times)))
     """
-    check_positive("tries", tries, integer=True)
     for attempt in range(tries):
         try:
             return check()
@@ -156,12 +198,14 @@ def run_scale() -> str:
     """
     forced = os.environ.get("NNPRACTICE_SCALE")
     if forced:
-        return check_choice("NNPRACTICE_SCALE", forced.strip().lower(), SCALE_CHOICES)
+        return check_value("NNPRACTICE_SCALE", forced.strip().lower(), [Options(*SCALE_CHOICES)])
     return "gpu" if torch.cuda.is_available() else "cpu"
 
 
-def describe(dev: torch.device) -> str:
+@validate_params({"device": [_DeviceName()]})
+def describe(device: torch.device | str) -> str:
     """A one-line human description of a device."""
+    dev = torch.device(device)
     if dev.type == "cuda":
         return f"cuda ({torch.cuda.get_device_name(dev)})"
     if dev.type == "mps":

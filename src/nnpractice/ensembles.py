@@ -3,7 +3,8 @@
 - :class:`EMA` keeps an exponential moving average of the weights during
   :func:`~nnpractice.training.fit`, built on ``torch.optim.swa_utils.AveragedModel``.
 - :class:`Snapshots` saves copies of the weights at chosen epochs (in memory, and
-  on disk if asked): the members of a snapshot ensemble.
+  on disk through :func:`nnpractice.checkpoints.save` if asked): the members of a
+  snapshot ensemble.
 - :class:`Ensemble` averages the *probabilities* of several models; it is an
   ``nn.Module`` whose output (log of the mean probabilities) works with
   ``training.evaluate`` and cross-entropy.
@@ -18,49 +19,51 @@
 from __future__ import annotations
 
 import copy
+import os
+from numbers import Integral, Real
 from pathlib import Path
 from typing import Callable, Sequence
 
+import numpy as np
 import torch
 from torch import nn
 from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
-from ._validation import check_positive, check_range
-from .training import Callback, evaluate
+from . import checkpoints
+from ._validation import InstanceOf, Interval, Pair, Sequences, invalid, validate_params
+from .callbacks import Callback
+from .training import evaluate
+
+_MODELS = [nn.Module, Sequences(nn.Module)]  # one model or a list of them
+_WEIGHTS = [Sequences(Interval(Real, 0, None)), InstanceOf((torch.Tensor, np.ndarray), "a tensor or array"), None]
+_PATH = InstanceOf((str, os.PathLike), "a folder or file path (str or pathlib.Path)", example=lambda: "snapshots")
 
 # --------------------------------------------------------------------------- #
 # Averaging predictions
 # --------------------------------------------------------------------------- #
 
 
-def _check_models(models) -> list[nn.Module]:
-    models = list(models) if not isinstance(models, nn.Module) else [models]
-    if not models:
-        raise ValueError("models is empty: expected at least one torch.nn.Module.")
-    for i, m in enumerate(models):
-        if not isinstance(m, nn.Module):
-            raise ValueError(f"models[{i}] is a {type(m).__name__}: expected a torch.nn.Module.")
-    return models
+def _as_list(models) -> list[nn.Module]:
+    return list(models) if isinstance(models, (list, tuple, nn.ModuleList)) else [models]
 
 
 def _check_weights(weights, count: int) -> torch.Tensor:
     if weights is None:
         return torch.full((count,), 1.0 / count)
     w = torch.as_tensor(weights, dtype=torch.float64).flatten()
+    allowed = f"one finite weight >= 0 per model ({count}), with a positive sum"
     if len(w) != count:
-        raise ValueError(f"weights has {len(w)} values but there are {count} models: they must match.")
+        raise invalid("weights", weights, allowed, f"{len(w)} values for {count} models")
     if not torch.isfinite(w).all() or (w < 0).any() or w.sum() <= 0:
-        raise ValueError(f"weights={w.tolist()!r} is not allowed: expected finite numbers >= 0 with a positive sum.")
+        raise invalid("weights", weights, allowed)
     return (w / w.sum()).float()
 
 
+@validate_params({"models": _MODELS, "X": [torch.Tensor], "batch_size": [Interval(Integral, 1, None)]})
 @torch.no_grad()
 def member_probabilities(models, X: torch.Tensor, *, batch_size: int = 1024) -> torch.Tensor:
     """Softmax outputs of every model on ``X``, stacked: ``[num_models, N, num_classes]`` (eval mode)."""
-    models = _check_models(models)
-    if not isinstance(X, torch.Tensor):
-        raise ValueError(f"X is a {type(X).__name__}: expected a torch.Tensor.")
-    check_positive("batch_size", batch_size, integer=True)
+    models = _as_list(models)
     out = []
     for m in models:
         was_training = m.training
@@ -72,13 +75,15 @@ def member_probabilities(models, X: torch.Tensor, *, batch_size: int = 1024) -> 
     return torch.stack(out)
 
 
+@validate_params({"models": _MODELS, "X": [torch.Tensor], "weights": _WEIGHTS,
+                  "batch_size": [Interval(Integral, 1, None)]})
 def predict_proba(models, X: torch.Tensor, *, weights=None, batch_size: int = 1024) -> torch.Tensor:
     """The (weighted) mean of the models' class probabilities on ``X``: ``[N, num_classes]``.
 
     Averaging probabilities, not logits or votes, is what deep ensembles do
     (Lakshminarayanan et al., 2017): it keeps each member's confidence.
     """
-    models = _check_models(models)
+    models = _as_list(models)
     w = _check_weights(weights, len(models))
     probs = member_probabilities(models, X, batch_size=batch_size)
     return torch.einsum("m,mnk->nk", w, probs)
@@ -92,9 +97,10 @@ class Ensemble(nn.Module):
     a single model's logits. ``weights`` (default equal) must be ≥ 0.
     """
 
+    @validate_params({"models": [Sequences(nn.Module)], "weights": _WEIGHTS})
     def __init__(self, models: Sequence[nn.Module], weights=None):
         super().__init__()
-        models = _check_models(models)
+        models = _as_list(models)
         self.members = nn.ModuleList(models)
         self.register_buffer("weights", _check_weights(weights, len(models)))
 
@@ -104,6 +110,9 @@ class Ensemble(nn.Module):
         return mean.clamp_min(torch.finfo(mean.dtype).tiny).log()
 
 
+@validate_params({"predictions": [InstanceOf(torch.Tensor, "a tensor of classes [M, N] or probabilities [M, N, K]",
+                                               example=lambda: torch.tensor([[0, 1, 1], [0, 1, 0]]))],
+                  "y": [InstanceOf(torch.Tensor, "a tensor of class labels [N]", example=lambda: torch.tensor([0, 1, 0]))]})
 def error_correlation(predictions: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     """Pearson correlation between the members' error indicators: ``[M, M]``.
 
@@ -112,20 +121,21 @@ def error_correlation(predictions: torch.Tensor, y: torch.Tensor) -> torch.Tenso
     same examples, and then averaging them cannot help. A member that is always
     right (or always wrong) has no variance: its row is ``nan``.
     """
-    if not isinstance(predictions, torch.Tensor) or predictions.ndim not in (2, 3):
-        raise ValueError("predictions must be a tensor of classes [M, N] or probabilities [M, N, K].")
+    if predictions.ndim not in (2, 3):
+        raise invalid("predictions", predictions, "a tensor of classes [M, N] or probabilities [M, N, K]",
+                      f"a tensor of shape {tuple(predictions.shape)}")
     if predictions.ndim == 3:
         predictions = predictions.argmax(dim=2)
-    y = torch.as_tensor(y)
-    if predictions.shape[1] != len(y):
-        raise ValueError(f"predictions has {predictions.shape[1]} examples but y has {len(y)}: they must match.")
+    if y.ndim != 1 or predictions.shape[1] != len(y):
+        raise invalid("y", y, f"one label per example of predictions ({predictions.shape[1]})",
+                      f"a tensor of shape {tuple(y.shape)}")
     errors = (predictions != y.to(predictions.device)).double()
     return torch.corrcoef(errors).float()
 
 
+@validate_params({"num_samples": [Interval(Integral, 1, None)], "seed": [Interval(Integral, 0, None)]})
 def bootstrap_indices(num_samples: int, *, seed: int = 0) -> torch.Tensor:
     """``num_samples`` indices drawn with replacement (Breiman's bootstrap, for bagging)."""
-    check_positive("num_samples", num_samples, integer=True)
     g = torch.Generator().manual_seed(seed)
     return torch.randint(0, num_samples, (num_samples,), generator=g)
 
@@ -146,9 +156,10 @@ class EMA(Callback):
     into the run's history next to the raw model's ``val_loss``.
     """
 
+    @validate_params({"decay": [Interval(Real, 0, 1, closed="neither")], "val": [Pair(), None],
+                      "use_buffers": ["boolean"], "loss_fn": [callable]})
     def __init__(self, decay: float = 0.99, *, val=None, use_buffers: bool = True,
                  loss_fn: Callable = nn.functional.cross_entropy):
-        check_range("decay", decay, 0.0, 1.0, low_inclusive=False, high_inclusive=False)
         self.decay = float(decay)
         self.val = val
         self.use_buffers = use_buffers
@@ -180,22 +191,18 @@ class Snapshots(Callback):
 
     ``at_epochs``: the epochs (1-based) to save at; or ``every`` k epochs. The
     copies (on the CPU) are in ``self.states``; with ``folder``, each is also
-    written to ``folder/snapshot_epoch{k:03d}.pt``. :meth:`models` rebuilds them
-    as modules, e.g. for :class:`Ensemble`.
+    written to ``folder/snapshot_epoch{k:03d}.pt`` by :func:`nnpractice.checkpoints.save`
+    (atomic, with a checksum). :meth:`models` rebuilds them as modules, e.g. for
+    :class:`Ensemble`; :func:`load_snapshots` reads the files back.
     """
 
+    @validate_params({"every": [Interval(Integral, 1, None), None],
+                      "at_epochs": [Sequences(Interval(Integral, 1, None)), None], "folder": [_PATH, None]})
     def __init__(self, *, every: int | None = None, at_epochs: Sequence[int] | None = None,
                  folder: str | Path | None = None):
         if (every is None) == (at_epochs is None):
-            raise ValueError("every and at_epochs: expected exactly one of them.")
-        if every is not None:
-            check_positive("every", every, integer=True)
-        else:
-            at_epochs = list(at_epochs)
-            if not at_epochs:
-                raise ValueError("at_epochs is empty: expected at least one epoch number.")
-            for i, e in enumerate(at_epochs):
-                check_positive(f"at_epochs[{i}]", e, integer=True)
+            raise invalid("every", every, "exactly one of every and at_epochs",
+                          "both are given" if every is not None else "neither is given")
         self.every = every
         self.at_epochs = set(at_epochs) if at_epochs is not None else None
         self.folder = Path(folder) if folder is not None else None
@@ -217,10 +224,8 @@ class Snapshots(Callback):
         self.states.append(state)
         self.epochs.append(trainer.epoch)
         if self.folder is not None:
-            self.folder.mkdir(parents=True, exist_ok=True)
             path = self.folder / f"snapshot_epoch{trainer.epoch:03d}.pt"
-            torch.save(state, path)
-            self.paths.append(path)
+            self.paths.append(checkpoints.save(trainer.model, path, metadata={"epoch": trainer.epoch}))
 
     def models(self) -> list[nn.Module]:
         """One module per snapshot (copies of the trained architecture, in eval mode)."""
@@ -234,16 +239,19 @@ class Snapshots(Callback):
         return out
 
 
+@validate_params({"paths": [Sequences(_PATH)], "build": [callable]})
 def load_snapshots(paths: Sequence[str | Path], build: Callable[[], nn.Module]) -> list[nn.Module]:
-    """Rebuild models saved by :class:`Snapshots`: ``build()`` makes the architecture, each file fills it."""
-    paths = list(paths)
-    if not paths:
-        raise ValueError("paths is empty: expected at least one snapshot file.")
+    """Rebuild models saved by :class:`Snapshots`: ``build()`` makes the architecture, each file fills it.
+
+    Each file's checksum is checked (:func:`nnpractice.checkpoints.load`).
+    """
     out = []
     for p in paths:
         m = build()
-        m.load_state_dict(torch.load(p, map_location="cpu", weights_only=True))
-        out.append(m.eval())
+        if not isinstance(m, nn.Module):
+            raise invalid("build", build, "a function that returns a torch.nn.Module",
+                          f"build() returned a {type(m).__name__}")
+        out.append(checkpoints.load(m, p).eval())
     return out
 
 

@@ -33,11 +33,11 @@ from __future__ import annotations
 import math
 import statistics
 import warnings
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from numbers import Integral
+from numbers import Integral, Real
 
-from ._validation import check_range
+from ._validation import InstanceOf, Interval, InvalidParameterError, validate_params
 
 # A metric's name says which way is better: val_loss, test_error, epoch_seconds go down,
 # val_accuracy, macro_f1, auc go up. Anything else must be told (higher_is_better=...).
@@ -76,6 +76,10 @@ class Summary:
         return f"{_number(self.mean, self.sd)} ± {spread} (n={self.n})"
 
 
+# the records below are built by the library; their constraints say what they hold
+Summary.__init__ = validate_params({"metric": [str], "values": [tuple]})(Summary.__init__)
+
+
 class Repeated:
     """The metrics of one condition, one value per seed (built by :func:`repeat`).
 
@@ -83,6 +87,7 @@ class Repeated:
     ``result.seeds`` are the seeds in the order they ran; ``result.metrics`` the metric names.
     """
 
+    @validate_params({"name": [str, None], "seeds": [tuple], "values": [dict]})
     def __init__(self, name: str | None, seeds: tuple[int, ...], values: dict[str, tuple[float, ...]]):
         self.name = name
         self.seeds = seeds
@@ -124,6 +129,12 @@ class Repeated:
         return f"Repeated(name={self.name!r}, seeds={list(self.seeds)!r}, metrics={self.metrics!r})"
 
 
+_SEEDS = InstanceOf(Iterable, "a list of distinct integers such as [0, 1, 2]", example=lambda: [0, 1])
+
+
+@validate_params({"run": [InstanceOf(Callable, "a function run(seed) -> dict of metrics",
+                                     example=lambda: lambda seed: {"val_loss": float(seed)})],
+                  "seeds": [_SEEDS], "name": [str, None]})
 def repeat(run, seeds, *, name: str | None = None) -> Repeated:
     """Call ``run(seed)`` for every seed and collect the metrics it returns.
 
@@ -132,10 +143,6 @@ def repeat(run, seeds, *, name: str | None = None) -> Repeated:
     (initial weights, shuffles, splits) from that seed. ``name`` names the condition in
     printed tables, verdicts and plots.
     """
-    if not callable(run):
-        raise TypeError(f"run={run!r} is not allowed: expected a function run(seed) -> dict of metrics.")
-    if name is not None and not isinstance(name, str):
-        raise TypeError(f"name={name!r} is not allowed: expected a string or None.")
     seeds = _check_seeds(seeds)
     values: dict[str, list[float]] = {}
     for seed in seeds:
@@ -159,20 +166,17 @@ def repeat(run, seeds, *, name: str | None = None) -> Repeated:
 
 
 def _check_seeds(seeds) -> tuple[int, ...]:
-    try:
-        seeds = tuple(seeds)
-    except TypeError:
-        raise TypeError(f"seeds={seeds!r} is not allowed: expected a list of distinct integers such as [0, 1, 2].") from None
+    seeds = tuple(seeds)
     if not seeds:
-        raise ValueError("seeds=() is not allowed: expected at least one seed, such as [0, 1, 2].")
+        raise InvalidParameterError("seeds=() is not allowed: expected at least one seed, such as [0, 1, 2].")
     for seed in seeds:
         if isinstance(seed, bool) or not isinstance(seed, Integral):
-            raise TypeError(f"seeds={list(seeds)!r} is not allowed: {seed!r} is not an integer.")
+            raise InvalidParameterError(f"seeds={list(seeds)!r} is not allowed: {seed!r} is not an integer.")
     # a repeated seed repeats a run: its copies would shrink the standard error without new evidence
     duplicates = sorted({int(s) for s in seeds if seeds.count(s) > 1})
     if duplicates:
-        raise ValueError(f"seeds={list(seeds)!r} is not allowed: seeds {duplicates} appear more than once; "
-                         "expected distinct integers.")
+        raise InvalidParameterError(f"seeds={list(seeds)!r} is not allowed: seeds {duplicates} appear more than "
+                                    "once; expected distinct integers.")
     return tuple(int(s) for s in seeds)
 
 
@@ -252,12 +256,19 @@ class MetricComparison:
                 f"{strength})")
 
 
+_CONFIDENCE = Interval(Real, 0, 1, closed="neither")
+MetricComparison.__init__ = validate_params({
+    "metric": [str], "names": [tuple], "differences": [tuple], "interval": [tuple], "confidence": [_CONFIDENCE],
+    "higher_is_better": ["boolean"]})(MetricComparison.__init__)
+
+
 class Comparison:
     """The result of :func:`compare`; ``comparison["val_accuracy"]`` is a :class:`MetricComparison`.
 
     ``comparison.disagreements`` lists, in words, every pair of metrics that favour different conditions.
     """
 
+    @validate_params({"names": [tuple], "seeds": [tuple], "confidence": [_CONFIDENCE], "metrics": [dict]})
     def __init__(self, names: tuple[str, str], seeds: tuple[int, ...], confidence: float,
                  metrics: dict[str, MetricComparison]):
         self.names = names
@@ -303,6 +314,11 @@ class Comparison:
         return f"Comparison(names={self.names!r}, seeds={list(self.seeds)!r}, metrics={list(self.metrics)!r})"
 
 
+_RESULT = InstanceOf(Repeated, "the result of experiments.repeat",
+                     example=lambda: Repeated("a", (0, 1), {"val_loss": (0.3, 0.4)}))
+
+
+@validate_params({"a": [_RESULT], "b": [_RESULT], "confidence": [_CONFIDENCE], "higher_is_better": [Mapping, None]})
 def compare(a: Repeated, b: Repeated, *, confidence: float = 0.95,
             higher_is_better: Mapping[str, bool] | None = None) -> Comparison:
     """Compare two conditions run over the same seeds, pairing them seed by seed.
@@ -313,25 +329,24 @@ def compare(a: Repeated, b: Repeated, *, confidence: float = 0.95,
     with this many seeds. Which way is better comes from ``higher_is_better`` (a dict
     ``metric -> bool``), else from the metric's name (``..._loss`` lower, ``..._accuracy`` higher).
     """
-    for label, result in (("a", a), ("b", b)):
-        if not isinstance(result, Repeated):
-            raise TypeError(f"{label}={result!r} is not allowed: expected the result of experiments.repeat.")
-    check_range("confidence", confidence, 0, 1, low_inclusive=False, high_inclusive=False)
     names = (a.name or "A", b.name or "B")
     # a verdict names the better condition: two conditions with one name would make it meaningless
     if names[0] == names[1]:
-        raise ValueError(f"a and b are both named {names[0]!r}: give them different names in repeat(..., name=...).")
+        raise InvalidParameterError(f"a and b are both named {names[0]!r}: give them different names in "
+                                    "repeat(..., name=...).")
     # pairing by seed removes what the seed does to both conditions, so both must have run the same seeds
     if set(a.seeds) != set(b.seeds):
         only_a, only_b = sorted(set(a.seeds) - set(b.seeds)), sorted(set(b.seeds) - set(a.seeds))
-        raise ValueError(f"a and b must run the same seeds to be paired: seeds {only_a} are only in {names[0]}, "
-                         f"seeds {only_b} only in {names[1]}.")
+        raise InvalidParameterError(f"a and b must run the same seeds to be paired: seeds {only_a} are only in "
+                                    f"{names[0]}, seeds {only_b} only in {names[1]}.")
     # a standard deviation, hence an interval, needs at least two paired differences
     if len(a.seeds) < 2:
-        raise ValueError(f"a and b ran {len(a.seeds)} seed: a comparison needs at least 2 seeds (3 or more for a claim).")
+        raise InvalidParameterError(f"a and b ran {len(a.seeds)} seed: a comparison needs at least 2 seeds "
+                                    "(3 or more for a claim).")
     shared = [metric for metric in a.metrics if metric in b]
     if not shared:
-        raise ValueError(f"a and b share no metric: {names[0]} has {a.metrics}, {names[1]} has {b.metrics}.")
+        raise InvalidParameterError(f"a and b share no metric: {names[0]} has {a.metrics}, "
+                                    f"{names[1]} has {b.metrics}.")
     directions = _directions(shared, higher_is_better)
 
     from scipy import stats  # imported here: scipy.stats takes seconds to import and only compare needs it
@@ -347,6 +362,7 @@ def compare(a: Repeated, b: Repeated, *, confidence: float = 0.95,
     return Comparison(names, a.seeds, confidence, metrics)
 
 
+@validate_params({"metric": [str]})
 def higher_is_better_from_name(metric: str) -> bool:
     """Which way a metric improves, read from the end of its name; unknown names are refused."""
     lowered = metric.lower()
@@ -354,23 +370,23 @@ def higher_is_better_from_name(metric: str) -> bool:
         return False
     if lowered.endswith(HIGHER_IS_BETTER):
         return True
-    raise ValueError(f"metric={metric!r} is not allowed without higher_is_better: its name does not say which way "
-                     f"is better (names ending in {', '.join(LOWER_IS_BETTER)} go down; "
-                     f"{', '.join(HIGHER_IS_BETTER)} go up). Pass higher_is_better={{{metric!r}: True or False}}.")
+    raise InvalidParameterError(f"metric={metric!r} is not allowed without higher_is_better: its name does not say "
+                                f"which way is better (names ending in {', '.join(LOWER_IS_BETTER)} go down; "
+                                f"{', '.join(HIGHER_IS_BETTER)} go up). "
+                                f"Pass higher_is_better={{{metric!r}: True or False}}.")
 
 
 def _directions(metrics: list[str], higher_is_better: Mapping[str, bool] | None) -> dict[str, bool]:
     given = {} if higher_is_better is None else higher_is_better
-    if not isinstance(given, Mapping):
-        raise TypeError(f"higher_is_better={higher_is_better!r} is not allowed: expected a dict metric -> bool.")
     # a direction for a metric that is not compared is most likely a typo in its name
     unknown = sorted(set(given) - set(metrics))
     if unknown:
-        raise ValueError(f"higher_is_better={dict(given)!r} is not allowed: {unknown} are not compared metrics; "
-                         f"expected keys among {metrics}.")
+        raise InvalidParameterError(f"higher_is_better={dict(given)!r} is not allowed: {unknown} are not compared "
+                                    f"metrics; expected keys among {metrics}.")
     for metric, value in given.items():
         if not isinstance(value, bool):
-            raise TypeError(f"higher_is_better[{metric!r}]={value!r} is not allowed: expected True or False.")
+            raise InvalidParameterError(f"higher_is_better[{metric!r}]={value!r} is not allowed: "
+                                        "expected True or False.")
     return {metric: given[metric] if metric in given else higher_is_better_from_name(metric) for metric in metrics}
 
 
