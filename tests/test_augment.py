@@ -281,6 +281,8 @@ def test_compose_and_augmented_batches_train_with_fit():
     (lambda x: gaussian_noise(x, clip=(0, 1, 2)), r"clip=\(0, 1, 2\) is not allowed"),
     (lambda x: mix(x, torch.zeros(6, dtype=torch.long), torch.ones(6, 1, 1, 1), num_classes=2,
                    partner=torch.zeros(6)), r"partner=.* is not allowed: expected integer indices \[6\]"),
+    (lambda x: mix(x, torch.zeros(6, dtype=torch.long), torch.ones(6, 1, 1, 1), num_classes=2,
+                   partner=torch.tensor([0, 1, 2, 3, 4, 9])), r"partner=.* is not allowed: expected .* from 0 to 5"),
     (lambda x: mix(x, torch.zeros(6, dtype=torch.long), torch.full((6, 1, 1, 1), 2.0), num_classes=2),
      r"mask=.* is not allowed: expected weights from 0 to 1"),
     (lambda x: Compose(lambda x, generator: x, "flip"), r"ops\[1\]='flip' is not allowed: expected a callable"),

@@ -2,7 +2,7 @@
 import pytest
 import torch
 
-from nnpractice.losses import smooth_targets, soft_cross_entropy
+from nnpractice.losses import as_probabilities, smooth_targets, soft_cross_entropy
 
 
 def test_smooth_targets_matches_pytorch_label_smoothing():
@@ -36,7 +36,9 @@ def test_probabilities_are_smoothed_too():
     (lambda: smooth_targets(torch.tensor([0.5]), 3, 0.1), r"(?s)targets=.*probabilities \[N, 3\]"),
     (lambda: smooth_targets(torch.zeros(2, 4), 3, 0.1), r"(?s)targets=.*shape \(2, 4\)"),
     (lambda: smooth_targets(torch.tensor([True]), 3, 0.1), r"(?s)targets=.*torch.bool"),
+    (lambda: as_probabilities(torch.tensor([0, 1]), 2, torch.long), r"dtype=torch.int64 is not allowed: expected a floating"),
     (lambda: soft_cross_entropy(torch.zeros(2, 3), torch.zeros(2, 4)), r"(?s)target=.*logits' shape \(2, 3\)"),
+    (lambda: soft_cross_entropy(torch.zeros(3), torch.zeros(3)), r"logits=.* is not allowed: expected logits \[N, K\]"),
 ])
 def test_bad_targets_are_refused_by_name(call, message):
     with pytest.raises(ValueError, match=message):

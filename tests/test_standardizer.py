@@ -60,6 +60,8 @@ def test_bad_inputs():
         s.fit(torch.zeros(2, 3, dtype=torch.int64))
     with pytest.raises(ValueError, match="torch.Tensor"):
         s.fit([[1.0, 2.0]])
+    with pytest.raises(ValueError, match="X holds NaN or infinite values"):
+        s.fit(torch.tensor([[1.0, float("nan")], [2.0, 3.0]]))
     s.fit(torch.randn(5, 3))
     with pytest.raises(ValueError, match=r"shape \(3,\), the shape seen by fit.*shape \(4,\)"):
         s.transform(torch.randn(2, 4))

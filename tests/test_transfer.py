@@ -50,6 +50,7 @@ def test_layerwise_lr_groups_skip_frozen_and_keep_order():
     (lambda m: transfer.layerwise_lr_groups([m[0]], [0.0]), r"lrs\[0\]=0.0"),
     (lambda m: transfer.layerwise_lr_groups([m[0], "x"], [1e-3, 1e-3]), r"modules=.*; here modules\[1\]='x'"),
     (lambda m: transfer.layerwise_lr_groups([m, m[0]], [1e-3, 1e-3]), "shares parameters"),
+    (lambda m: transfer.layerwise_lr_groups([transfer.freeze(m)], [1e-3]), "modules=.*; here every parameter is frozen"),
 ])
 def test_bad_inputs(call, match):
     with pytest.raises(ValueError, match=match):

@@ -339,8 +339,8 @@ def _mix(x, y, mask, num_classes, partner, generator) -> Mixed:
     if partner is None:
         dev = generator.device if generator is not None else x.device
         partner = torch.randperm(n, generator=generator, device=dev).to(x.device)
-    elif partner.shape != (n,) or partner.is_floating_point():
-        raise invalid("partner", partner, f"integer indices [{n}], one per sample of x")
+    elif partner.shape != (n,) or partner.is_floating_point() or not bool(((partner >= 0) & (partner < n)).all()):
+        raise invalid("partner", partner, f"integer indices [{n}] from 0 to {n - 1}, one per sample of x")
     mask = mask.to(device=x.device, dtype=x.dtype)
     if mask.ndim != x.ndim or mask.shape[0] != n:
         raise invalid("mask", mask, f"one mask per image, broadcastable to {tuple(x.shape)}",

@@ -260,7 +260,8 @@ def train_val_test_split(X, y, *, val_fraction: float = 0.15, test_fraction: flo
     permutation cuts the data.
     """
     if X.ndim == 0 or len(X) == 0:
-        raise invalid("X", X, "a tensor with at least one sample", "X is empty (0 samples)")
+        raise invalid("X", X, "a tensor with at least one sample",
+                      "X is a 0-d tensor" if X.ndim == 0 else "X is empty (0 samples)")
     if y.ndim == 0 or len(y) != len(X):
         raise invalid("y", y, "one label per sample of X", f"X has {len(X)} samples but y has {len(y) if y.ndim else 0}")
     n = len(X)
@@ -468,6 +469,8 @@ class Standardizer:
     def fit(self, X: torch.Tensor) -> "Standardizer":
         """Learn the mean and standard deviation of ``X`` (rows are samples)."""
         self._check("X", X)
+        if not bool(torch.isfinite(X).all()):  # one NaN would turn every transformed value into NaN
+            raise invalid("X", X, "finite values", "X holds NaN or infinite values")
         if self.per_feature:
             mean, std = X.mean(dim=0), X.std(dim=0, correction=0)
         else:

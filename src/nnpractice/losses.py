@@ -40,6 +40,8 @@ def as_probabilities(targets: torch.Tensor, num_classes: int, dtype=torch.float3
     tensor([[0., 1.],
             [1., 0.]])
     """
+    if not dtype.is_floating_point:
+        raise invalid("dtype", dtype, "a floating-point torch.dtype")
     allowed = f"integer labels [N] or probabilities [N, {num_classes}]"
     if targets.is_floating_point():
         if targets.ndim != 2 or targets.shape[1] != num_classes:
@@ -73,6 +75,9 @@ def soft_cross_entropy(logits: torch.Tensor, target: torch.Tensor) -> torch.Tens
     With probabilities it is ``-Σ_k t_k log softmax(z)_k``, averaged over the batch: the loss
     for :func:`smooth_targets` and for mixup and cutmix targets (``nnpractice.augment``).
     """
+    if logits.ndim < 2:
+        raise invalid("logits", logits, "logits [N, K] (one row of class scores per sample)",
+                      f"logits has shape {tuple(logits.shape)}")
     if not target.is_floating_point():
         return F.cross_entropy(logits, target)
     if target.shape != logits.shape:

@@ -69,4 +69,6 @@ def layerwise_lr_groups(modules: Sequence[nn.Module], lrs: Sequence[float]) -> l
         seen.update(id(p) for p in params)
         if params:
             groups.append({"params": params, "lr": lr})
+    if not groups:  # an optimizer given no group fails later, far from the cause
+        raise invalid("modules", modules, "modules with at least one trainable parameter", "every parameter is frozen")
     return groups
