@@ -1,9 +1,13 @@
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 import torch
 from torch import nn
 
-from nnpractice import data, federated, models
+from nnpractice import data, federated, models, plots, training
 
 
 @pytest.fixture(scope="module")
@@ -73,7 +77,8 @@ def test_iid_partition_rejects_bad_values(kwargs, words):
     (np.arange(10) % 3, 20, 1.0, "num_clients=20"),
     (np.zeros((4, 2), dtype=int), 2, 1.0, "1-D array of integer"),
     (np.array([0.5, 1.5]), 2, 1.0, "1-D array of integer"),
-    (np.array([], dtype=int), 2, 1.0, "labels is empty"),
+    (np.array([], dtype=int), 2, 1.0, "labels=.*here it is empty"),
+    (np.array([True, False]), 2, 1.0, "1-D array of integer"),
 ])
 def test_dirichlet_partition_rejects_bad_values(labels, num_clients, alpha, words):
     with pytest.raises(ValueError, match=words):
@@ -81,7 +86,7 @@ def test_dirichlet_partition_rejects_bad_values(labels, num_clients, alpha, word
 
 
 def test_dirichlet_partition_says_when_a_client_stays_empty():
-    with pytest.raises(ValueError, match="left a client empty"):
+    with pytest.raises(ValueError, match="alpha=0.01 .* a client was left empty in all 3 draws"):
         federated.dirichlet_partition(np.array([0, 0, 1, 1]), 4, 0.01, max_tries=3)
 
 
@@ -105,11 +110,14 @@ def test_fedavg_of_identical_clients_is_that_client():
 
 
 @pytest.mark.parametrize("states, weights, words", [
-    ([], [], "states is empty"),
-    ([{"w": torch.zeros(1)}], [1, 2], "same number of rows"),
-    ([{"w": torch.zeros(1)}, {"w": torch.zeros(1)}], [-1, 2], r"weights\[0\]=-1"),
+    ([], [], r"states=\[\]"),
+    ([{"w": torch.zeros(1)}], [1, 2], "one weight per state"),
+    ([{"w": torch.zeros(1)}, {"w": torch.zeros(1)}], [-1, 2], r"weights=\[-1, 2\]"),
     ([{"w": torch.zeros(1)}, {"w": torch.zeros(1)}], [0, 0], "positive sum"),
-    ([{"w": torch.zeros(1)}, {"v": torch.zeros(1)}], [1, 1], r"states\[1\] has keys"),
+    ([{"w": torch.zeros(1)}, {"v": torch.zeros(1)}], [1, 1], r"states\[1\]=.*the same keys as states\[0\]"),
+    # shapes (1,) and (3,) would broadcast in the sum: a wrong average, silently
+    ([{"w": torch.zeros(1)}, {"w": torch.zeros(3)}], [1, 1], r"states\[1\]=.*shapes of states\[0\]"),
+    ([{"w": torch.zeros(1)}, {"w": [0.0]}], [1, 1], r"states\[1\]=.*state_dict of tensors"),
 ])
 def test_fedavg_rejects_bad_inputs(states, weights, words):
     with pytest.raises(ValueError, match=words):
@@ -134,10 +142,10 @@ def test_client_drift_is_zero_for_identical_clients_and_grows_with_spread():
 def test_one_client_fedavg_equals_local_training(digits):
     X, y, Xte, yte = digits
     parts = [np.arange(len(X))]
-    global_model, _ = federated.run_fedavg(model_fn, X, y, parts, (Xte, yte), num_rounds=2, lr=0.1, seed=0)
+    global_model, _ = federated.run_fedavg(model_fn, (X, y), parts, (Xte, yte), num_rounds=2, lr=0.1, seed=0)
     local = model_fn()
     for r in range(2):
-        federated.local_train(local, X, y, num_epochs=1, lr=0.1, seed=0 * 100_003 + r * 1_009 + 0)
+        federated.local_train(local, (X, y), num_epochs=1, lr=0.1, seed=0 * 100_003 + r * 1_009 + 0)
     for a, b in zip(global_model.parameters(), local.parameters()):
         assert torch.allclose(a, b, atol=1e-6)
 
@@ -145,7 +153,7 @@ def test_one_client_fedavg_equals_local_training(digits):
 def test_run_fedavg_learns_and_counts_bytes(digits):
     X, y, Xte, yte = digits
     parts = federated.iid_partition(len(X), 5, seed=0)
-    _, history = federated.run_fedavg(model_fn, X, y, parts, (Xte, yte), num_rounds=8, lr=0.3,
+    _, history = federated.run_fedavg(model_fn, (X, y), parts, (Xte, yte), num_rounds=8, lr=0.3,
                                       client_fraction=0.6, seed=0)
     assert history.num_rounds == 8 and len(history.accuracy) == 9
     assert history.accuracy[-1] > history.accuracy[0] + 0.4
@@ -160,8 +168,8 @@ def test_run_fedavg_learns_and_counts_bytes(digits):
 def test_run_fedavg_is_deterministic(digits):
     X, y, Xte, yte = digits
     parts = federated.dirichlet_partition(y, 4, 0.3, seed=0)
-    h1 = federated.run_fedavg(model_fn, X, y, parts, (Xte, yte), num_rounds=3, seed=5)[1]
-    h2 = federated.run_fedavg(model_fn, X, y, parts, (Xte, yte), num_rounds=3, seed=5)[1]
+    h1 = federated.run_fedavg(model_fn, (X, y), parts, (Xte, yte), num_rounds=3, seed=5)[1]
+    h2 = federated.run_fedavg(model_fn, (X, y), parts, (Xte, yte), num_rounds=3, seed=5)[1]
     assert h1.accuracy == h2.accuracy
 
 
@@ -170,13 +178,122 @@ def test_run_fedavg_is_deterministic(digits):
     ({"local_epochs": 0}, "local_epochs=0"),
     ({"client_fraction": 0.0}, "client_fraction=0.0"),
     ({"client_fraction": 1.5}, "client_fraction=1.5"),
-    ({"partitions": []}, "partitions is empty"),
-    ({"partitions": [np.array([0, 1]), np.array([], dtype=int)]}, r"partitions\[1\] is empty"),
-    ({"partitions": [np.array([0, 5000])]}, r"partitions\[0\] holds indices outside"),
+    ({"partitions": []}, r"partitions=\[\]"),
+    ({"partitions": [np.array([0, 1]), np.array([], dtype=int)]}, r"partitions\[1\]=.*here it is empty"),
+    ({"partitions": [np.array([0, 5000])]}, r"partitions\[0\]=.*indices from 0 to 5000"),
+    # a boolean mask would index as a mask but count len(mask) samples in the average
+    ({"partitions": [np.arange(1200) < 600]}, r"partitions\[0\]=.*dtype bool"),
     ({"lr": -0.1}, "lr=-0.1"),
+    ({"seed": -1}, "seed=-1"),
 ])
 def test_run_fedavg_rejects_bad_values(digits, kwargs, words):
     X, y, Xte, yte = digits
     args = {"partitions": federated.iid_partition(len(X), 2), "num_rounds": 1} | kwargs
     with pytest.raises(ValueError, match=words):
-        federated.run_fedavg(model_fn, X, y, args.pop("partitions"), (Xte, yte), **args)
+        federated.run_fedavg(model_fn, (X, y), args.pop("partitions"), (Xte, yte), **args)
+
+
+# ----------------------------------------------------------------- the client update is fit
+
+def test_local_train_is_plain_sgd_over_the_clients_seeded_batch_order(digits):
+    # the loop local_train had before it became fit: a new permutation per epoch from one seeded generator
+    X, y = digits[0][:150], digits[1][:150]
+    reference = model_fn()
+    opt = torch.optim.SGD(reference.parameters(), lr=0.2)
+    gen = torch.Generator().manual_seed(7)
+    for _ in range(3):
+        for batch in torch.randperm(len(X), generator=gen).split(32):
+            opt.zero_grad()
+            nn.functional.cross_entropy(reference(X[batch]), y[batch]).backward()
+            opt.step()
+    client = federated.local_train(model_fn(), (X, y), num_epochs=3, batch_size=32, lr=0.2, seed=7)
+    for a, b in zip(client.parameters(), reference.parameters()):
+        assert torch.equal(a, b)
+    other = federated.local_train(model_fn(), (X, y), num_epochs=3, batch_size=32, lr=0.2, seed=8)
+    assert not torch.equal(other[1].weight, client[1].weight)  # the seed decides the order
+
+
+def test_local_train_keeps_training_a_client_whose_first_batch_is_already_right():
+    # fit's default rule (epoch loss > 10x the first batch's) would call this divergence and roll back:
+    # the first sample is classified with loss ~1e-9, the second with loss ~20
+    X, y = torch.tensor([[1.0], [-1.0]]), torch.tensor([0, 0])
+    seed = next(s for s in range(100) if torch.randperm(2, generator=torch.Generator().manual_seed(s))[0] == 0)
+    net = nn.Linear(1, 2)
+    with torch.no_grad():
+        net.weight.copy_(torch.tensor([[10.0], [-10.0]]))
+        net.bias.zero_()
+    before = net.weight.clone()
+    federated.local_train(net, (X, y), num_epochs=1, batch_size=1, lr=0.01, seed=seed)
+    assert not torch.equal(net.weight, before)
+    assert torch.isfinite(net.weight).all()
+
+
+def test_local_train_refuses_a_loss_that_stops_being_finite():
+    X, y = 1e3 * torch.randn(64, 4, generator=torch.Generator().manual_seed(0)), torch.randint(0, 3, (64,))
+    with pytest.raises(ValueError, match=r"lr=1e\+30 is not allowed: expected a smaller learning rate; here "
+                                         r"the client's training loss became (nan|inf)"):
+        federated.local_train(models.mlp(4, [8], 3), (X, y), num_epochs=2, lr=1e30, seed=0)
+
+
+def test_local_train_names_the_labels_when_they_cannot_be_class_indices(digits):
+    X, y = digits[0][:40], digits[1][:40]
+    with pytest.raises(ValueError, match=r"train\[1\] \(y\)"):
+        federated.local_train(model_fn(), (X, y.float().unsqueeze(1)), seed=0)
+
+
+def test_run_fedavg_measures_accuracy_with_the_one_evaluate(digits):
+    X, y, Xte, yte = digits
+    model, history = federated.run_fedavg(model_fn, (X, y), federated.iid_partition(len(X), 3, seed=0), (Xte, yte),
+                                          num_rounds=2, lr=0.3, seed=0)
+    assert history.accuracy[-1] == training.evaluate(model, (Xte, yte))["accuracy"]
+    by_hand = (model(Xte).argmax(1) == yte).double().mean().item()
+    assert history.accuracy[-1] == pytest.approx(by_hand, abs=1e-12)
+
+
+def test_run_fedavg_refuses_a_model_fn_that_returns_no_model(digits):
+    X, y, Xte, yte = digits
+    with pytest.raises(ValueError, match="model_fn=.*returned a NoneType"):
+        federated.run_fedavg(lambda: None, (X, y), [np.arange(10)], (Xte, yte), num_rounds=1)
+
+
+def test_label_counts_refuses_too_few_classes_instead_of_widening_the_table():
+    y = np.array([0, 1, 2, 3])
+    with pytest.raises(ValueError, match=r"num_classes=3 is not allowed: expected at least 4"):
+        federated.label_counts(y, [np.array([0, 1]), np.array([2, 3])], 3)
+    with pytest.raises(ValueError, match=r"partitions\[1\]=.*indices from 2 to 4"):
+        federated.label_counts(y, [np.array([0, 1]), np.array([2, 4])])
+
+
+def test_fed_history_refuses_values_no_run_could_record():
+    with pytest.raises(ValueError, match="accuracy="):
+        federated.FedHistory(accuracy=[0.2, 1.5])
+    with pytest.raises(ValueError, match="bytes_sent="):
+        federated.FedHistory(bytes_sent=[-8])
+
+
+# ----------------------------------------------------------------- the figure goes through plots
+
+def test_fed_history_plots_accuracy_from_round_0_and_drift_from_round_1():
+    h = federated.FedHistory(accuracy=[0.1, 0.5, 0.7], drift=[0.4, 0.3], bytes_sent=[8, 8], bytes_received=[8, 8],
+                             clients_per_round=[2, 2])
+    other = federated.FedHistory(accuracy=[0.1, 0.3, 0.4], drift=[0.9, 0.8])
+    fig = plots.federated_runs({"IID": h, "skewed": other}, panels=("accuracy", "drift"), central=[0.1, 0.8, 0.9])
+    accuracy_ax, drift_ax = fig.axes
+    lines = {line.get_label(): line for line in accuracy_ax.lines}
+    assert set(lines) == {"centralized (epochs)", "IID", "skewed"}
+    assert list(lines["IID"].get_xdata()) == [0, 1, 2] and list(lines["IID"].get_ydata()) == [0.1, 0.5, 0.7]
+    drift = {line.get_label(): line for line in drift_ax.lines}
+    assert list(drift["skewed"].get_xdata()) == [1, 2] and list(drift["skewed"].get_ydata()) == [0.9, 0.8]
+    assert accuracy_ax.get_ylabel() == "test accuracy" and drift_ax.get_xlabel() == "round"
+    first = plots.federated_runs({"IID": h}, rounds=1).axes[0].lines[0]
+    assert list(first.get_xdata()) == [0, 1]
+    # FedHistory.plot is the same figure
+    assert list(h.plot().axes[0].lines[0].get_ydata()) == [0.1, 0.5, 0.7]
+    plt.close("all")
+
+
+def test_federated_runs_refuses_what_it_cannot_draw():
+    with pytest.raises(ValueError, match="panels="):
+        plots.federated_runs(federated.FedHistory(accuracy=[0.1]), panels=("loss",))
+    with pytest.raises(ValueError, match=r"runs\['a'\]="):
+        plots.federated_runs({"a": [0.1, 0.2]})

@@ -1,4 +1,4 @@
-"""Federated learning from scratch: client partitions, FedAvg, communication accounting.
+"""Federated learning from scratch: client partitions, FedAvg, communication accounting (chapter 14).
 
 A federation here is a list of index arrays, one per client, into one dataset that
 stands for the clients' private data. :func:`iid_partition` deals the samples out at
@@ -6,44 +6,95 @@ random; :func:`dirichlet_partition` gives each client a skewed label mix drawn f
 Dirichlet distribution (Hsu et al., 2019): a small ``alpha`` means each client sees
 few classes. :func:`run_fedavg` runs FedAvg (McMahan et al., 2017) over such a
 partition and records, per round, the test accuracy and the bytes that went down to
-the clients and back up to the server.
+the clients and back up to the server. A client's update, :func:`local_train`, is
+:func:`~nnpractice.training.fit` with plain SGD: the book has one training loop.
 
 >>> import numpy as np
 >>> parts = iid_partition(10, 3, seed=0)
 >>> sorted(np.concatenate(parts).tolist()) == list(range(10))
 True
+>>> [len(p) for p in parts]
+[4, 3, 3]
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Callable, Mapping, Sequence
+from collections.abc import Mapping
+from dataclasses import dataclass
+from numbers import Integral, Real
+from typing import Callable, Sequence
 
 import numpy as np
 import torch
 from torch import nn
 
-from ._validation import check_nonempty, check_positive, check_range, check_same_length
+from ._validation import InstanceOf, Interval, Pair, Sequences, invalid, validate_params
+from .training import evaluate, fit
+
+__all__ = ["iid_partition", "dirichlet_partition", "label_counts", "state_bytes", "fedavg", "local_train",
+           "client_drift", "FedHistory", "run_fedavg"]
 
 # --------------------------------------------------------------------------- #
 # Partitions
 # --------------------------------------------------------------------------- #
 
+LABELS = InstanceOf((np.ndarray, torch.Tensor), "a 1-D array or tensor of integer class labels",
+                    example=lambda: np.array([0, 1, 0, 1]))
+INDICES = InstanceOf((np.ndarray, torch.Tensor), "a 1-D array of sample indices", example=lambda: np.arange(4))
+PARTITIONS = Sequences(INDICES)
+STATE = InstanceOf(Mapping, "a state_dict (name -> tensor)", example=lambda: {"w": torch.zeros(2)})
 
-def _check_num_clients(num_clients, num_samples: int) -> None:
-    check_positive("num_clients", num_clients, integer=True)
+
+def _as_numpy(values) -> np.ndarray:
+    return values.detach().cpu().numpy() if isinstance(values, torch.Tensor) else np.asarray(values)
+
+
+def _labels(labels) -> np.ndarray:
+    """``labels`` as a 1-D integer numpy array, or an error naming it."""
+    array = _as_numpy(labels)
+    allowed = "a non-empty 1-D array of integer class labels"
+    if array.ndim != 1 or array.dtype == bool or not np.issubdtype(array.dtype, np.integer):
+        raise invalid("labels", labels, allowed, f"its shape is {array.shape} and its dtype {array.dtype}")
+    if len(array) == 0:
+        raise invalid("labels", labels, allowed, "it is empty")
+    return array
+
+
+def _check_partitions(partitions: Sequence, num_samples: int) -> list[np.ndarray]:
+    """Each partition as a numpy index array into ``num_samples`` rows, or an error naming it."""
+    checked = []
+    for k, part in enumerate(partitions):
+        array = _as_numpy(part)
+        allowed = f"a non-empty 1-D array of integer indices into the {num_samples} samples"
+        name = f"partitions[{k}]"
+        # a boolean array would index as a mask: its length would count as the client's size
+        if array.ndim != 1 or array.dtype == bool or not np.issubdtype(array.dtype, np.integer):
+            raise invalid(name, part, allowed, f"its shape is {array.shape} and its dtype {array.dtype}")
+        if len(array) == 0:
+            raise invalid(name, part, allowed, "it is empty")
+        if array.min() < 0 or array.max() >= num_samples:
+            raise invalid(name, part, allowed, f"it holds indices from {array.min()} to {array.max()}")
+        checked.append(array)
+    return checked
+
+
+def _check_num_clients(num_clients: int, num_samples: int) -> None:
     if num_clients > num_samples:
-        raise ValueError(f"num_clients={num_clients!r} is not allowed: expected at most the number of "
-                         f"samples ({num_samples}), so that every client holds at least one sample.")
+        raise invalid("num_clients", num_clients, f"at most the number of samples ({num_samples}), so that "
+                      "every client holds at least one sample")
 
 
+@validate_params({"num_samples": [Interval(Integral, 1, None)], "num_clients": [Interval(Integral, 1, None)],
+                  "seed": [Interval(Integral, 0, None)]})
 def iid_partition(num_samples: int, num_clients: int, *, seed: int = 0) -> list[np.ndarray]:
     """Shuffle ``range(num_samples)`` and deal it into ``num_clients`` near-equal index arrays."""
-    check_positive("num_samples", num_samples, integer=True)
     _check_num_clients(num_clients, num_samples)
     order = np.random.default_rng(seed).permutation(num_samples)
     return [np.sort(part) for part in np.array_split(order, num_clients)]
 
 
+@validate_params({"labels": [LABELS], "num_clients": [Interval(Integral, 1, None)],
+                  "alpha": [Interval(Real, 0, None, closed="neither")], "seed": [Interval(Integral, 0, None)],
+                  "max_tries": [Interval(Integral, 1, None)]})
 def dirichlet_partition(labels, num_clients: int, alpha: float, *, seed: int = 0,
                         max_tries: int = 100) -> list[np.ndarray]:
     """Split sample indices so that each class is shared among clients in Dirichlet(``alpha``) proportions.
@@ -53,15 +104,13 @@ def dirichlet_partition(labels, num_clients: int, alpha: float, *, seed: int = 0
     (Hsu, Qi and Brown, 2019). Large ``alpha`` approaches an IID split; ``alpha`` near 0
     gives each client one or two classes. Draws in which a client gets no sample are
     repeated (at most ``max_tries`` times).
+
+    >>> parts = dirichlet_partition(np.repeat([0, 1, 2], 20), 4, 0.5, seed=0)
+    >>> sum(len(p) for p in parts)
+    60
     """
-    labels = np.asarray(labels.cpu() if isinstance(labels, torch.Tensor) else labels)
-    check_nonempty("labels", labels)
-    if labels.ndim != 1 or not np.issubdtype(labels.dtype, np.integer):
-        raise ValueError(f"labels has shape {labels.shape} and dtype {labels.dtype}: "
-                         "expected a 1-D array of integer class labels.")
+    labels = _labels(labels)
     _check_num_clients(num_clients, len(labels))
-    check_positive("alpha", alpha)
-    check_positive("max_tries", max_tries, integer=True)
     rng = np.random.default_rng(seed)
     classes = np.unique(labels)
     for _ in range(max_tries):
@@ -75,15 +124,27 @@ def dirichlet_partition(labels, num_clients: int, alpha: float, *, seed: int = 0
         result = [np.sort(np.concatenate(p)) for p in parts]
         if all(len(p) > 0 for p in result):
             return result
-    raise ValueError(f"alpha={alpha!r} with num_clients={num_clients} left a client empty in {max_tries} draws: "
-                     "expected a larger alpha, fewer clients or more samples.")
+    raise invalid("alpha", alpha, "a larger alpha, fewer clients or more samples",
+                  f"with num_clients={num_clients} a client was left empty in all {max_tries} draws")
 
 
+@validate_params({"labels": [LABELS], "partitions": [PARTITIONS],
+                  "num_classes": [Interval(Integral, 1, None), None]})
 def label_counts(labels, partitions: Sequence[np.ndarray], num_classes: int | None = None) -> np.ndarray:
-    """A ``[num_clients, num_classes]`` table: how many samples of each class each client holds."""
-    labels = np.asarray(labels.cpu() if isinstance(labels, torch.Tensor) else labels)
-    num_classes = int(labels.max()) + 1 if num_classes is None else num_classes
-    check_positive("num_classes", num_classes, integer=True)
+    """A ``[num_clients, num_classes]`` table: how many samples of each class each client holds.
+
+    >>> label_counts(np.array([0, 0, 1, 2]), [np.array([0, 2]), np.array([1, 3])]).tolist()
+    [[1, 1, 0], [1, 0, 1]]
+    """
+    labels = _labels(labels)
+    if labels.min() < 0:
+        raise invalid("labels", labels, "class labels >= 0", f"the smallest is {labels.min()}")
+    partitions = _check_partitions(partitions, len(labels))
+    largest = int(labels.max())
+    num_classes = largest + 1 if num_classes is None else num_classes
+    # np.bincount would silently widen the table past num_classes
+    if num_classes <= largest:
+        raise invalid("num_classes", num_classes, f"at least {largest + 1} (the largest label is {largest})")
     return np.stack([np.bincount(labels[p], minlength=num_classes) for p in partitions])
 
 
@@ -92,9 +153,18 @@ def label_counts(labels, partitions: Sequence[np.ndarray], num_classes: int | No
 # --------------------------------------------------------------------------- #
 
 
+@validate_params({"model_or_state": [nn.Module, STATE]})
 def state_bytes(model_or_state) -> int:
-    """Bytes needed to send a model's parameters and buffers (its ``state_dict``) once, uncompressed."""
+    """Bytes needed to send a model's parameters and buffers (its ``state_dict``) once, uncompressed.
+
+    >>> state_bytes(nn.Linear(3, 2))   # 3*2 weights and 2 biases, 4 bytes each
+    32
+    """
     state = model_or_state.state_dict() if isinstance(model_or_state, nn.Module) else model_or_state
+    for key, value in state.items():
+        if not isinstance(value, torch.Tensor):
+            raise invalid("model_or_state", model_or_state, "a model or a state_dict of tensors",
+                          f"entry {key!r} is a {type(value).__name__}")
     return int(sum(t.numel() * t.element_size() for t in state.values()))
 
 
@@ -103,31 +173,42 @@ def state_bytes(model_or_state) -> int:
 # --------------------------------------------------------------------------- #
 
 
+def _check_states(states: Sequence[Mapping[str, torch.Tensor]], weights: Sequence[float]) -> None:
+    """One weight per state, a positive total, and the same keys and shapes in every state."""
+    if len(weights) != len(states):
+        raise invalid("weights", weights, f"one weight per state ({len(states)})", f"it has {len(weights)}")
+    if sum(weights) <= 0:
+        raise invalid("weights", weights, "weights with a positive sum")
+    first = states[0]
+    for i, state in enumerate(states):
+        if list(state.keys()) != list(first.keys()):
+            raise invalid(f"states[{i}]", f"<keys {list(state.keys())[:3]}...>", "the same keys as states[0]")
+        for key, value in state.items():
+            if not isinstance(value, torch.Tensor):
+                raise invalid(f"states[{i}]", f"<{key!r}: {type(value).__name__}>", "a state_dict of tensors")
+            # different shapes would broadcast in the sum and average into a wrong model silently
+            if value.shape != first[key].shape:
+                raise invalid(f"states[{i}]", f"<{key!r} of shape {tuple(value.shape)}>",
+                              f"the shapes of states[0] ({key!r}: {tuple(first[key].shape)})")
+
+
+@validate_params({"states": [Sequences(STATE)], "weights": [Sequences(Interval(Real, 0, None))]})
 def fedavg(states: Sequence[Mapping[str, torch.Tensor]], weights: Sequence[float]) -> dict[str, torch.Tensor]:
     """The weighted mean of client ``state_dict``s: ``sum_k w_k * theta_k / sum_k w_k``.
 
     ``weights`` are usually the clients' sample counts ``n_k``. Floating-point entries
     are averaged; integer buffers (such as BatchNorm's batch counter) are taken from
     the client with the largest weight.
+
+    >>> fedavg([{"w": torch.tensor([0.0])}, {"w": torch.tensor([4.0])}], [1, 3])
+    {'w': tensor([3.])}
     """
-    if len(states) == 0:
-        raise ValueError("states is empty: expected at least one client state_dict.")
-    check_same_length("states", states, "weights", weights)
-    for i, w in enumerate(weights):
-        if isinstance(w, bool) or not np.isfinite(float(w)) or float(w) < 0:
-            raise ValueError(f"weights[{i}]={w!r} is not allowed: expected a finite number >= 0.")
+    _check_states(states, weights)
     w = torch.tensor([float(x) for x in weights], dtype=torch.float64)
-    if w.sum() <= 0:
-        raise ValueError(f"weights={list(weights)!r} is not allowed: expected a positive sum.")
-    keys = list(states[0].keys())
-    for i, s in enumerate(states[1:], start=1):
-        if list(s.keys()) != keys:
-            raise ValueError(f"states[{i}] has keys {list(s.keys())[:3]}...; expected the same keys as states[0].")
     w = w / w.sum()
     heaviest = int(torch.argmax(w))
     out = {}
-    for key in keys:
-        first = states[0][key]
+    for key, first in states[0].items():
         if first.is_floating_point():
             acc = sum(wk * s[key].detach().to(torch.float64) for wk, s in zip(w, states))
             out[key] = acc.to(first.dtype)
@@ -136,61 +217,89 @@ def fedavg(states: Sequence[Mapping[str, torch.Tensor]], weights: Sequence[float
     return out
 
 
-def local_train(model: nn.Module, X: torch.Tensor, y: torch.Tensor, *, num_epochs: int = 1,
-                batch_size: int = 32, lr: float = 0.1, seed: int = 0,
-                loss_fn: Callable = nn.functional.cross_entropy) -> nn.Module:
-    """Plain minibatch SGD on one client's data, in place; returns ``model``."""
-    check_nonempty("X", X)
-    check_same_length("X", X, "y", y)
-    check_positive("num_epochs", num_epochs, integer=True)
-    check_positive("batch_size", batch_size, integer=True)
-    check_positive("lr", lr)
-    opt = torch.optim.SGD(model.parameters(), lr=lr)
-    gen = torch.Generator().manual_seed(seed)
-    model.train()
-    for _ in range(num_epochs):
-        order = torch.randperm(len(X), generator=gen)
-        for batch in order.split(batch_size):
-            opt.zero_grad()
-            loss_fn(model(X[batch]), y[batch]).backward()
-            opt.step()
+@validate_params({"model": [nn.Module], "train": [Pair()], "num_epochs": [Interval(Integral, 1, None)],
+                  "batch_size": [Interval(Integral, 1, None)], "lr": [Interval(Real, 0, None, closed="neither")],
+                  "seed": [Interval(Integral, 0, None)], "loss_fn": [callable]})
+def local_train(model: nn.Module, train, *, num_epochs: int = 1, batch_size: int = 32, lr: float = 0.1,
+                seed: int = 0, loss_fn: Callable = nn.functional.cross_entropy) -> nn.Module:
+    """One client's update: ``fit`` with plain SGD on its data ``train = (X, y)``, in place; returns ``model``.
+
+    Each epoch draws a new batch order from a generator seeded with ``seed`` (so a
+    client's batches repeat exactly). The client logs no metric, keeps no copy of its
+    weights per epoch and runs in float32 on any device: it is called clients × rounds
+    times, and FedAvg averages exactly what plain SGD produced. A loss that stops being
+    finite is an error (averaged in, it would ruin the global model for every later round).
+
+    >>> from nnpractice import models
+    >>> X, y = torch.randn(40, 4), torch.randint(0, 3, (40,))
+    >>> net = local_train(models.mlp(4, [8], 3), (X, y), num_epochs=2, lr=0.1, seed=0)
+    >>> isinstance(net, nn.Module)
+    True
+    """
+    history = fit(model, train, num_epochs=num_epochs, optimizer=torch.optim.SGD(model.parameters(), lr=lr),
+                  loss_fn=loss_fn, batch_size=batch_size, metrics={}, seed=seed,
+                  # a client starts from the global model: its first batch may already have a tiny loss, so
+                  # the rule "10x the first batch" would stop healthy clients; only a non-finite loss stops it
+                  divergence_factor=None, restore_on_divergence=False, precision="fp32", channels_last=False,
+                  verbose=False)
+    if history.diverged:
+        raise invalid("lr", lr, "a smaller learning rate",
+                      f"the client's training loss became {history.diverged_loss} in epoch {history.diverged_at}")
     return model
 
 
 @torch.no_grad()
+@validate_params({"states": [Sequences(STATE)], "weights": [Sequences(Interval(Real, 0, None))],
+                  "averaged": [STATE, None]})
 def client_drift(states: Sequence[Mapping[str, torch.Tensor]], weights: Sequence[float],
                  averaged: Mapping[str, torch.Tensor] | None = None) -> float:
     """Client drift: the weighted mean L2 distance between each client's parameters and their average.
 
     Zero when all clients return the same model; it grows when local training pulls
     clients toward their own data (more local epochs, more skewed labels).
+
+    >>> client_drift([{"w": torch.ones(4)}, {"w": -torch.ones(4)}], [1, 1])   # each is 2 from the mean 0
+    2.0
     """
+    _check_states(states, weights)
     averaged = fedavg(states, weights) if averaged is None else averaged
+    if list(averaged.keys()) != list(states[0].keys()):
+        raise invalid("averaged", f"<keys {list(averaged.keys())[:3]}...>", "the same keys as states[0]")
     keys = [k for k, v in averaged.items() if v.is_floating_point()]
     w = np.asarray([float(x) for x in weights]) / float(sum(weights))
     dist = [torch.sqrt(sum(((s[k] - averaged[k]).double() ** 2).sum() for k in keys)).item() for s in states]
     return float(np.dot(w, dist))
 
 
-@torch.no_grad()
-def accuracy(model: nn.Module, X: torch.Tensor, y: torch.Tensor) -> float:
-    """Fraction of ``X`` that ``model`` classifies as ``y`` (eval mode)."""
-    was_training = model.training
-    model.eval()
-    acc = (model(X).argmax(1) == y).float().mean().item()
-    model.train(was_training)
-    return acc
+FRACTIONS = Sequences(Interval(Real, 0, 1), allow_empty=True)
+COUNTS = Sequences(Interval(Integral, 0, None), allow_empty=True)
 
 
-@dataclass
+@dataclass(init=False)
 class FedHistory:
-    """What :func:`run_fedavg` measured; index 0 is the initial model, index r the model after round r."""
+    """What :func:`run_fedavg` measured; index 0 is the initial model, index r the model after round r.
 
-    accuracy: list[float] = field(default_factory=list)
-    bytes_sent: list[int] = field(default_factory=list)      # server -> clients, per round
-    bytes_received: list[int] = field(default_factory=list)  # clients -> server, per round
-    clients_per_round: list[int] = field(default_factory=list)
-    drift: list[float] = field(default_factory=list)  # weighted mean distance of client models from their average
+    >>> h = FedHistory(accuracy=[0.1, 0.6, 0.9], bytes_sent=[40, 40], bytes_received=[40, 40])
+    >>> h.num_rounds, h.total_bytes(), h.rounds_to(0.5)
+    (2, 160, 1)
+    """
+
+    accuracy: list[float]
+    bytes_sent: list[int]        # server -> clients, per round
+    bytes_received: list[int]    # clients -> server, per round
+    clients_per_round: list[int]
+    drift: list[float]           # weighted mean distance of client models from their average, per round
+
+    @validate_params({"accuracy": [FRACTIONS], "bytes_sent": [COUNTS], "bytes_received": [COUNTS],
+                      "clients_per_round": [COUNTS], "drift": [Sequences(Interval(Real, 0, None), allow_empty=True)]})
+    def __init__(self, accuracy: Sequence[float] = (), bytes_sent: Sequence[int] = (),
+                 bytes_received: Sequence[int] = (), clients_per_round: Sequence[int] = (),
+                 drift: Sequence[float] = ()):
+        self.accuracy = list(accuracy)
+        self.bytes_sent = list(bytes_sent)
+        self.bytes_received = list(bytes_received)
+        self.clients_per_round = list(clients_per_round)
+        self.drift = list(drift)
 
     @property
     def num_rounds(self) -> int:
@@ -200,6 +309,7 @@ class FedHistory:
         """All traffic so far, both directions."""
         return int(sum(self.bytes_sent) + sum(self.bytes_received))
 
+    @validate_params({"target": [Interval(Real, None, None)]})
     def rounds_to(self, target: float) -> int | None:
         """The first round whose accuracy reaches ``target`` (None if never)."""
         for r, acc in enumerate(self.accuracy):
@@ -207,34 +317,44 @@ class FedHistory:
                 return r
         return None
 
+    def plot(self, **kwargs):
+        """Accuracy per round (and ``panels=("accuracy", "drift")``): see :func:`nnpractice.plots.federated_runs`."""
+        from .plots import federated_runs
 
-def run_fedavg(model_fn: Callable[[], nn.Module], X: torch.Tensor, y: torch.Tensor,
-               partitions: Sequence[np.ndarray], test: tuple[torch.Tensor, torch.Tensor], *,
+        return federated_runs(self, **kwargs)
+
+
+@validate_params({"model_fn": [callable], "train": [Pair()], "partitions": [PARTITIONS], "test": [Pair()],
+                  "num_rounds": [Interval(Integral, 1, None)], "local_epochs": [Interval(Integral, 1, None)],
+                  "client_fraction": [Interval(Real, 0, 1, closed="right")],
+                  "batch_size": [Interval(Integral, 1, None)], "lr": [Interval(Real, 0, None, closed="neither")],
+                  "seed": [Interval(Integral, 0, None)]})
+def run_fedavg(model_fn: Callable[[], nn.Module], train, partitions: Sequence[np.ndarray], test, *,
                num_rounds: int = 10, local_epochs: int = 1, client_fraction: float = 1.0,
                batch_size: int = 32, lr: float = 0.1, seed: int = 0) -> tuple[nn.Module, FedHistory]:
     """FedAvg: each round, send the global model to a sample of clients, train locally, average back.
 
-    ``model_fn()`` builds the (identically initialized) model; ``partitions`` holds one
-    index array into ``X``/``y`` per client; ``client_fraction`` of the clients (at least
-    one) take part in each round. The average weights each client by its sample count.
-    Returns the final global model and a :class:`FedHistory` with the test accuracy
-    after every round and the bytes sent and received.
+    ``model_fn()`` builds the (identically initialized) model; ``train = (X, y)`` holds every
+    client's data and ``partitions`` one index array into it per client; ``client_fraction``
+    of the clients (at least one) take part in each round. The average weights each client
+    by its sample count. Returns the final global model and a :class:`FedHistory` with the
+    accuracy on ``test = (X, y)`` after every round and the bytes sent and received.
+
+    >>> from nnpractice import models
+    >>> X, y = torch.randn(60, 4), torch.randint(0, 2, (60,))
+    >>> model, h = run_fedavg(lambda: models.mlp(4, [8], 2), (X, y), iid_partition(60, 3), (X, y), num_rounds=2)
+    >>> h.num_rounds, len(h.accuracy), h.clients_per_round
+    (2, 3, [3, 3])
     """
-    check_same_length("X", X, "y", y)
-    if len(partitions) == 0:
-        raise ValueError("partitions is empty: expected at least one client.")
-    for k, p in enumerate(partitions):
-        if len(p) == 0:
-            raise ValueError(f"partitions[{k}] is empty: every client needs at least one sample.")
-        if int(np.max(p)) >= len(X) or int(np.min(p)) < 0:
-            raise ValueError(f"partitions[{k}] holds indices outside [0, {len(X)}): expected indices into X.")
-    check_positive("num_rounds", num_rounds, integer=True)
-    check_positive("local_epochs", local_epochs, integer=True)
-    check_range("client_fraction", client_fraction, 0.0, 1.0, low_inclusive=False)
+    X, y = train
+    partitions = _check_partitions(partitions, len(X))
     rng = np.random.default_rng(seed)
     global_model = model_fn()
+    if not isinstance(global_model, nn.Module):
+        raise invalid("model_fn", model_fn, "a function that returns a torch.nn.Module",
+                      f"it returned a {type(global_model).__name__}")
     payload = state_bytes(global_model)
-    history = FedHistory(accuracy=[accuracy(global_model, *test)])
+    history = FedHistory(accuracy=[evaluate(global_model, test)["accuracy"]])
     num_clients = len(partitions)
     per_round = max(1, int(round(client_fraction * num_clients)))
     client_model = model_fn()
@@ -245,7 +365,7 @@ def run_fedavg(model_fn: Callable[[], nn.Module], X: torch.Tensor, y: torch.Tens
         for k in chosen:
             client_model.load_state_dict(global_state)          # download
             idx = torch.as_tensor(partitions[k])
-            local_train(client_model, X[idx], y[idx], num_epochs=local_epochs, batch_size=batch_size,
+            local_train(client_model, (X[idx], y[idx]), num_epochs=local_epochs, batch_size=batch_size,
                         lr=lr, seed=seed * 100_003 + r * 1_009 + int(k))
             states.append({n: t.detach().clone() for n, t in client_model.state_dict().items()})  # upload
             weights.append(len(idx))
@@ -255,5 +375,5 @@ def run_fedavg(model_fn: Callable[[], nn.Module], X: torch.Tensor, y: torch.Tens
         history.bytes_sent.append(payload * per_round)
         history.bytes_received.append(payload * per_round)
         history.clients_per_round.append(per_round)
-        history.accuracy.append(accuracy(global_model, *test))
+        history.accuracy.append(evaluate(global_model, test)["accuracy"])
     return global_model, history

@@ -17,9 +17,10 @@ import matplotlib
 from .boundary import decision_boundary, probability_grid
 from .conditions import conditions
 from .curves import curves
+from .federated import federated_runs
 from .images import image_grid
 
-__all__ = ["style", "curves", "decision_boundary", "probability_grid", "image_grid", "conditions"]
+__all__ = ["style", "curves", "decision_boundary", "probability_grid", "image_grid", "conditions", "federated_runs"]
 
 
 def style() -> None:
