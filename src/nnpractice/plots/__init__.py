@@ -19,8 +19,10 @@ from .conditions import conditions
 from .curves import curves
 from .federated import federated_runs
 from .images import image_grid
+from .schedules import lr_schedules, range_test
 
-__all__ = ["style", "curves", "decision_boundary", "probability_grid", "image_grid", "conditions", "federated_runs"]
+__all__ = ["style", "curves", "decision_boundary", "probability_grid", "image_grid", "conditions", "federated_runs",
+           "range_test", "lr_schedules"]
 
 
 def style() -> None:
