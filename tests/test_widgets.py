@@ -223,6 +223,7 @@ def test_weight_decay_follows_the_penalized_parameters_rule():
     assert groups[0]["weight_decay"] == 0.1 and groups[1]["weight_decay"] == 0.0
     assert decayed == {id(p) for p in regularization.penalized_parameters(model)}
     assert all(p.ndim == 1 for p in groups[1]["params"]) and len(groups[1]["params"]) == 2
+    assert runs.parameter_groups(model, 0.0) == [{"params": list(model.parameters()), "weight_decay": 0.0}]
     # a pure decay step (no gradient from the data) moves weights, never biases
     opt = torch.optim.SGD(groups, lr=1.0)
     before = [p.detach().clone() for p in model.parameters()]

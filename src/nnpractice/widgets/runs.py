@@ -81,6 +81,8 @@ def parameter_groups(model: nn.Module, weight_decay: float) -> list[dict]:
 
     The L1 knob penalizes the same weights, so L1 and L2 act on one set (biases are never penalized).
     """
+    if weight_decay == 0:  # nothing to tell apart: one group is one pass of the optimizer's Python per step
+        return [{"params": list(model.parameters()), "weight_decay": 0.0}]
     decayed = list(regularization.penalized_parameters(model))
     chosen = {id(p) for p in decayed}
     rest = [p for p in model.parameters() if id(p) not in chosen]
