@@ -14,6 +14,7 @@ from typing import Protocol, Sequence, runtime_checkable
 
 import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from .._validation import InstanceOf, Interval, Options, Sequences, invalid, validate_params
 
@@ -67,6 +68,7 @@ def federated_runs(runs, *, panels: Sequence[str] = ("accuracy",), central: Sequ
             ax.plot(range(first, first + len(values)), values, marker="o", markersize=3, label=label or None)
         ax.set_xlabel("round (centralized: epoch)" if panel == "accuracy" and central is not None else "round")
         ax.set_ylabel(PANELS[panel])
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # rounds are whole numbers
         if panel == "accuracy":
             ax.set_ylim(0, 1)
         if any(line.get_label() and not line.get_label().startswith("_") for line in ax.lines):
