@@ -302,7 +302,7 @@ def test_conditions_plot_takes_a_mapping_and_refuses_bad_input():
         plots.conditions({"small": a}, "val_accuracy")
     with pytest.raises(TypeError, match="expected the result of experiments.repeat"):
         plots.conditions({"small": [1, 2, 3]}, "val_loss")
-    with pytest.raises(ValueError, match="results is empty"):
+    with pytest.raises(ValueError, match=r"results=\[\] is not allowed: expected a non-empty list"):
         plots.conditions([], "val_loss")
 
 

@@ -5,18 +5,25 @@ from typing import Mapping
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.axes import Axes
 
-from .._validation import check_nonempty
+from .._validation import InstanceOf, Sequences, check_nonempty, validate_params
+from ..experiments import Repeated, repeat  # a leaf module: plots may import it
 
 
+def _example_result() -> Repeated:
+    return repeat(lambda seed: {"accuracy": 0.5 + seed / 10}, [0, 1], name="example")
+
+
+@validate_params({"results": [Sequences(InstanceOf(Repeated, "experiments.repeat result", example=_example_result)),
+                              Repeated, Mapping],
+                  "metric": [str], "ax": [Axes, None], "title": [str, None]})
 def conditions(results, metric: str, *, ax=None, title: str | None = None):
     """Several conditions side by side: each seed's value as a dot, the mean ± sd as an error bar.
 
     ``results`` is a list of :func:`~nnpractice.experiments.repeat` results (named by their
     ``name``) or a mapping ``label → result``. With one seed a condition has no sd: its bar is the mean alone.
     """
-    from ..experiments import Repeated  # imported here: experiments is a leaf, plots must not need it to load
-
     if isinstance(results, Repeated):
         results = [results]
     if isinstance(results, Mapping):

@@ -1,14 +1,19 @@
 """Training curves: train (solid) and validation (dashed), one panel per metric."""
 from __future__ import annotations
 
+from numbers import Real
 from typing import Mapping, Sequence
 
 import matplotlib.pyplot as plt
+from matplotlib.figure import Figure
 
-from .._validation import check_nonempty
+from .._validation import Interval, Sequences, check_nonempty, validate_params
 from ..history import History
 
 
+@validate_params({"histories": [History, Mapping, Sequences(History)], "metrics": [Sequences(str)],
+                  "labels": [Sequences(str), None], "figure": [Figure, None],
+                  "xlim": [Sequences(Interval(Real, None, None)), None], "title": [str, None]})
 def curves(histories, *, metrics: Sequence[str] = ("loss", "accuracy"), labels: Sequence[str] | None = None,
            figure=None, xlim=None, title: str | None = None):
     """Train (solid) and validation (dashed) curves, one panel per metric.
