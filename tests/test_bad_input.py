@@ -24,7 +24,8 @@ NOT_VALIDATED = {
 
 
 def _modules():
-    names = ["nnpractice"] + [f"nnpractice.{m.name}" for m in pkgutil.walk_packages(nnpractice.__path__)
+    # the prefix lets walk_packages import subpackages (search, plots) and list their modules too
+    names = ["nnpractice"] + [m.name for m in pkgutil.walk_packages(nnpractice.__path__, prefix="nnpractice.")
                               if not m.name.split(".")[-1].startswith("_")]
     return [importlib.import_module(name) for name in sorted(names)]
 

@@ -1,5 +1,7 @@
 """Tests of nnpractice.search: spaces, budgets, optima, Hyperband's brackets, seeds, bad input."""
 import math
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -75,17 +77,21 @@ def test_narrowed_space_is_smaller_and_centred_on_the_config():
 
 
 @pytest.mark.parametrize("make, words", [
-    (lambda: LogUniform(0.0, 1.0), ["LogUniform", "low=0.0", "> 0"]),
+    (lambda: LogUniform(0.0, 1.0), ["low=0.0", "positive", "log scale"]),
     (lambda: LogUniform(-1e-3, 1.0), ["low=-0.001", "log scale"]),
-    (lambda: LogUniform(1.0, 1e-3), ["low=1.0", "high=0.001", "low < high"]),
-    (lambda: Uniform(2, 2), ["Uniform", "low < high"]),
+    (lambda: LogUniform(1.0, 1e-3), ["high=0.001", "> low=1.0"]),
+    (lambda: Uniform(2, 2), ["high=2", "> low=2"]),
     (lambda: Uniform(0, math.inf), ["high=inf", "finite"]),
-    (lambda: Integer(1.5, 4), ["Integer", "low=1.5", "integer"]),
+    (lambda: Integer(1.5, 4), ["low=1.5", "integer"]),
     (lambda: Integer(0, 8, log=True), ["low=0", "log scale"]),
     (lambda: Categorical(["only"]), ["choices", "at least two"]),
     (lambda: Categorical(["a", "a"]), ["distinct"]),
     (lambda: SearchSpace(lr=0.1), ["lr=0.1", "LogUniform"]),
-    (lambda: SearchSpace(), ["empty"]),
+    (lambda: SearchSpace(), ["dimensions={}", "at least one named dimension"]),
+    (lambda: SearchSpace(x=Uniform(0, 1)).grid({"y": 2}), ["points_per_dim", "'y'", "unknown"]),
+    (lambda: SearchSpace(x=Uniform(0, 1)).from_unit([0.5, 0.5]), ["u=[0.5, 0.5]", "1 coordinates"]),
+    (lambda: SearchSpace(x=Uniform(0, 1)).to_unit({"y": 0.5}), ["config=", "'x'", "missing"]),
+    (lambda: SearchSpace(x=Uniform(0, 1)).narrowed({"y": 0.5}), ["config=", "'x'", "missing"]),
 ])
 def test_bad_spaces_raise_clear_errors(make, words):
     with pytest.raises(ValueError) as info:
@@ -101,9 +107,9 @@ def test_bad_method_arguments(name):
         method(quadratic_space(), quadratic, 0, max_epochs=3)
     with pytest.raises(ValueError, match="max_epochs=20.*budget=10"):
         method(quadratic_space(), quadratic, 10, max_epochs=20)
-    with pytest.raises(ValueError, match="space is a dict"):
+    with pytest.raises(ValueError, match=r"space=\{'x': Uniform\(0, 1\)\} is not allowed: expected a search.SearchSpace"):
         method({"x": Uniform(0, 1)}, quadratic, 10, max_epochs=2)
-    with pytest.raises(ValueError, match="objective is a str"):
+    with pytest.raises(ValueError, match="objective='quadratic' is not allowed: expected a callable"):
         method(quadratic_space(), "quadratic", 10, max_epochs=2)
 
 
@@ -137,16 +143,38 @@ def test_hyperband_brackets_match_the_paper():
     assert search.hyperband_brackets(81, eta=3) == expected
 
 
-@pytest.mark.parametrize("R, eta", [(27, 3), (16, 2), (100, 4), (9, 3)])
-def test_hyperband_brackets_follow_the_formula(R, eta):
+def test_hyperband_brackets_for_other_resources_worked_out_by_hand():
+    # R = 27, eta = 3: s_max = 3, B = 4 * 27 = 108; bracket s starts n = ceil(4 * 3^s / (s + 1)) at 27 / 3^s
+    assert search.hyperband_brackets(27, eta=3) == [
+        [(27, 1), (9, 3), (3, 9), (1, 27)],       # n = ceil(4 * 27 / 4) = 27
+        [(12, 3), (4, 9), (1, 27)],               # n = ceil(4 * 9 / 3) = 12
+        [(6, 9), (2, 27)],                        # n = ceil(4 * 3 / 2) = 6
+        [(4, 27)],                                # n = 4: plain random search with s_max + 1 configurations
+    ]
+    # R = 16, eta = 2: s_max = 4, B = 80; halving keeps floor(n / 2^i): 10 -> 5 -> 2 -> 1, 7 -> 3 -> 1
+    assert search.hyperband_brackets(16, eta=2) == [
+        [(16, 1), (8, 2), (4, 4), (2, 8), (1, 16)],
+        [(10, 2), (5, 4), (2, 8), (1, 16)],       # n = ceil(5 * 8 / 4) = 10
+        [(7, 4), (3, 8), (1, 16)],                # n = ceil(5 * 4 / 3) = 7
+        [(5, 8), (2, 16)],
+        [(5, 16)],
+    ]
+
+
+@pytest.mark.parametrize("R, eta", [(9, 3), (10, 3), (26, 3), (81, 3), (15, 2), (64, 4), (100, 4), (7, 8)])
+def test_hyperband_brackets_have_the_papers_shape(R, eta):
     brackets = search.hyperband_brackets(R, eta=eta)
-    s_max = int(math.floor(math.log(R, eta) + 1e-9))
-    assert len(brackets) == s_max + 1
-    B = (s_max + 1) * R
-    for rungs, s in zip(brackets, range(s_max, -1, -1)):
-        n = math.ceil(B / R * eta ** s / (s + 1))
-        assert [n_i for n_i, _ in rungs] == [math.floor(n / eta ** i) for i in range(s + 1)]
-        assert [r_i for _, r_i in rungs] == [round(R * eta ** (i - s)) for i in range(s + 1)]
+    # as many brackets as powers eta^0, ..., eta^s_max that fit in R (counted, not taken from a logarithm)
+    assert len(brackets) == sum(1 for s in range(20) if eta ** s <= R)
+    for k, rungs in enumerate(brackets):
+        assert len(rungs) == len(brackets) - k                        # bracket s has s + 1 rungs
+        assert rungs[-1][1] == R                                      # every bracket ends with full trainings
+        assert all(b[0] == a[0] // eta for a, b in zip(rungs, rungs[1:]))   # keep the best 1/eta
+        assert all(b[1] > a[1] for a, b in zip(rungs, rungs[1:]))           # ... and train them longer
+        assert rungs[-1][0] >= 1
+    assert brackets[-1] == [(len(brackets), R)]                       # the cautious end: random search
+    counts = [rungs[0][0] for rungs in brackets]
+    assert counts == sorted(counts, reverse=True) and counts[0] > counts[-1] or len(brackets) == 1
 
 
 def test_hyperband_brackets_in_units_of_min_epochs():
@@ -273,25 +301,86 @@ def test_best_so_far_is_monotone_and_skips_bad_trials():
 
 # --------------------------------------------------------------------------- the Gaussian process
 
-def test_gaussian_process_interpolates_and_is_unsure_far_away():
+def _posterior_from_the_book(X, y, X_new, length_scale, noise):
+    """Rasmussen & Williams eq. 2.25-2.26 with standardized targets, written out independently."""
+    def k(A, B):
+        return np.exp(-0.5 * ((A[:, None, :] - B[None, :, :]) ** 2).sum(-1) / length_scale ** 2)
+    mu, sd = y.mean(), y.std()
+    K_inv = np.linalg.inv(k(X, X) + noise * np.eye(len(X)))
+    K_star = k(X_new, X)
+    mean = mu + sd * K_star @ K_inv @ ((y - mu) / sd)
+    var = 1.0 - np.einsum("ij,jk,ik->i", K_star, K_inv, K_star)
+    return mean, sd * np.sqrt(var)
+
+
+def _log_marginal_likelihood(X, y, length_scale, noise):
+    z = (y - y.mean()) / y.std()
+    K = np.exp(-0.5 * ((X[:, None, :] - X[None, :, :]) ** 2).sum(-1) / length_scale ** 2) + noise * np.eye(len(X))
+    _, logdet = np.linalg.slogdet(K)
+    return -0.5 * z @ np.linalg.solve(K, z) - 0.5 * logdet - 0.5 * len(X) * math.log(2 * math.pi)
+
+
+def test_gaussian_process_is_the_textbook_posterior():
     rng = np.random.default_rng(0)
-    X = rng.uniform(0, 0.5, size=(12, 1))
-    y = np.sin(6 * X[:, 0])
-    gp = search.GaussianProcess(noise=1e-6).fit(X, y)
-    mean, std = gp.predict(X)
-    assert np.abs(mean - y).max() < 1e-2
-    _, std_far = gp.predict(np.array([[1.0]]))
-    assert std_far[0] > 10 * std.max()
+    X, X_new = rng.uniform(size=(9, 2)), rng.uniform(-0.5, 1.5, size=(50, 2))
+    y = np.sin(4 * X[:, 0]) + X[:, 1] ** 2
+    gp = search.GaussianProcess(length_scale=0.3, length_scale_bounds="fixed", noise=1e-3).fit(X, y)
+    mean, std = gp.predict(X_new)
+    expected_mean, expected_std = _posterior_from_the_book(X, y, X_new, 0.3, 1e-3)
+    assert np.abs(mean - expected_mean).max() < 1e-8 and np.abs(std - expected_std).max() < 1e-8
+    assert gp.length_scale_ == 0.3
+    at_data, std_at_data = gp.predict(X)
+    assert np.abs(at_data - y).max() < 0.01 * y.std() and std_at_data.max() < 0.1 * y.std()
+    assert gp.predict(np.array([[5.0, 5.0]]))[1][0] > 0.99 * y.std()      # far away: the prior's spread
 
 
-def test_expected_improvement():
-    best = 1.0
-    ei = search.expected_improvement(np.array([0.5, 1.0, 2.0, 2.0]), np.array([1e-9, 0.3, 1e-9, 1.0]), best)
-    assert ei[0] == pytest.approx(0.5)                  # a sure improvement of 0.5
+def test_gaussian_process_picks_the_length_scale_of_largest_marginal_likelihood():
+    rng = np.random.default_rng(1)
+    X = rng.uniform(size=(15, 1))
+    for wiggles, y in [("smooth", np.sin(2 * X[:, 0])), ("rough", np.sin(25 * X[:, 0]))]:
+        gp = search.GaussianProcess(length_scale_bounds=(0.05, 1.0), noise=1e-3).fit(X, y)
+        grid = np.linspace(0.05, 1.0, 400)
+        by_grid = [_log_marginal_likelihood(X, y, ls, 1e-3) for ls in grid]
+        assert gp.log_likelihood_ >= max(by_grid) - 1e-6, wiggles
+        assert abs(gp.log_likelihood_ - _log_marginal_likelihood(X, y, gp.length_scale_, 1e-3)) < 1e-6
+        assert 0.05 <= gp.length_scale_ <= 1.0
+    rough = search.GaussianProcess().fit(X, np.sin(25 * X[:, 0])).length_scale_
+    smooth = search.GaussianProcess().fit(X, np.sin(2 * X[:, 0])).length_scale_
+    assert rough < 0.5 * smooth
+
+
+def test_gaussian_process_refuses_bad_data():
+    gp = search.GaussianProcess()
+    with pytest.raises(RuntimeError, match="before fit"):
+        gp.predict([[0.5]])
+    with pytest.raises(ValueError, match=r"y=.* one per row of X"):
+        gp.fit([[0.1], [0.2]], [1.0, math.nan])
+    with pytest.raises(ValueError, match="X=.* 2-D array"):
+        gp.fit([0.1, 0.2], [1.0, 2.0])
+    with pytest.raises(ValueError, match="X=.* 1 columns"):
+        gp.fit([[0.1], [0.2]], [1.0, 2.0]).predict([[0.1, 0.2]])
+    with pytest.raises(ValueError, match="length_scale_bounds=.*low <= length_scale=2.0 <= high"):
+        search.GaussianProcess(length_scale=2.0, length_scale_bounds=(0.05, 1.0))
+
+
+def test_expected_improvement_matches_monte_carlo_and_its_limits():
+    rng = np.random.default_rng(2)
+    mean, std, best = rng.uniform(-2, 2, size=5), rng.uniform(0.1, 1.5, size=5), 0.3
+    ei = search.expected_improvement(mean, std, best)
+    draws = rng.normal(mean, std, size=(400_000, 5))
+    monte_carlo = np.maximum(best - draws, 0).mean(axis=0)
+    assert np.allclose(ei, monte_carlo, atol=3e-3, rtol=0.01), (ei, monte_carlo)
+    ei = search.expected_improvement(np.array([0.5, 1.0, 2.0, 2.0, 0.5]), np.array([0.0, 0.3, 0.0, 1.0, 0.0]), 1.0)
+    assert ei[0] == pytest.approx(0.5)                  # no uncertainty: a sure improvement of 0.5
     assert ei[1] == pytest.approx(0.3 / math.sqrt(2 * math.pi))
-    assert ei[2] == pytest.approx(0.0, abs=1e-12)       # surely worse: nothing to gain
-    assert ei[3] > ei[2]                                  # uncertainty is worth something
-    assert np.all(ei >= 0)
+    assert ei[2] == 0.0                                 # surely worse: nothing to gain
+    assert ei[3] > 0.0                                  # uncertainty is worth something
+    assert search.expected_improvement(0.5, 0.0, 1.0, xi=0.2) == pytest.approx(0.3)
+    assert np.all(search.expected_improvement(np.full(3, 50.0), np.full(3, 1.0), 0.0) >= 0)
+    with pytest.raises(ValueError, match="std=.* >= 0"):
+        search.expected_improvement([0.0], [-1.0], 0.0)
+    with pytest.raises(ValueError, match="std=.* shape of mean"):
+        search.expected_improvement([0.0, 1.0], [1.0, 1.0, 1.0], 0.0)
 
 
 # --------------------------------------------------------------------------- Optuna
@@ -323,3 +412,61 @@ def test_optuna_bridge():
     assert result.epochs_spent == 3 * 4 + 1 + 3 and result.budget == 20
     assert result.best_score == pytest.approx(study.best_value)
     assert result.best_config == study.best_params
+
+
+def test_the_library_imports_optuna_only_where_it_is_needed():
+    # optuna is an optional extra: everything but from_optuna works without it
+    code = """
+import sys
+sys.modules["optuna"] = None                            # as if it were not installed
+import nnpractice, nnpractice.plots
+from nnpractice import search
+
+class FakeTrial:                                        # suggest needs only the suggest_* methods
+    def suggest_float(self, name, low, high, log=False): return low
+    def suggest_int(self, name, low, high, log=False): return low
+    def suggest_categorical(self, name, choices): return choices[0]
+
+space = search.SearchSpace(lr=search.LogUniform(1e-3, 1.0), n=search.Integer(1, 4), c=search.Categorical("ab"))
+assert search.suggest(FakeTrial(), space) == {"lr": 1e-3, "n": 1, "c": "a"}
+assert len(search.hyperband(space, lambda c, e: c["lr"], 30, max_epochs=9).trials) > 3
+
+class FakeStudy:
+    trials = []
+    def optimize(self): pass
+try:
+    search.from_optuna(FakeStudy())
+except ImportError as error:
+    print(error)
+"""
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == 'search.from_optuna needs Optuna, the "search" extra: pip install "nnpractice[search]"'
+
+
+# --------------------------------------------------------------------------- figures
+
+def test_search_progress_draws_the_mean_best_so_far_of_each_method():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from nnpractice import plots
+
+    space = quadratic_space()
+    runs = {"random": [search.random_search(space, quadratic, 45, max_epochs=9, seed=s) for s in (0, 1)],
+            "hyperband": [search.hyperband(space, quadratic, 45, max_epochs=9, seed=s) for s in (0, 1)]}
+    fig = plots.search_progress(runs, score_name="validation loss")
+    ax = fig.axes[0]
+    assert [line.get_label() for line in ax.lines] == ["random", "hyperband"]
+    assert ax.get_ylabel() == "best validation loss so far\n(mean of 2 runs)" and ax.get_yscale() == "log"
+    for line, results in zip(ax.lines, runs.values()):
+        epochs, shown = line.get_xdata(), line.get_ydata()
+        assert list(epochs) == list(range(1, 46))
+        expected = [np.mean([r.best_at(e) for r in results]) for e in epochs]
+        finite = np.isfinite(expected)
+        assert np.isnan(shown[~finite]).all() and np.allclose(shown[finite], np.array(expected)[finite])
+    assert np.isnan(ax.lines[0].get_ydata()[:8]).all()     # no random trial has finished before epoch 9
+    one = runs["random"][0].plot()
+    assert [line.get_label() for line in one.axes[0].lines] == ["random"]
+    with pytest.raises(ValueError, match=r"results\['random'\]=\[\] is not allowed"):
+        plots.search_progress({"random": []})

@@ -20,9 +20,10 @@ from .curves import curves
 from .federated import federated_runs
 from .images import image_grid
 from .schedules import lr_schedules, range_test
+from .search import search_progress
 
 __all__ = ["style", "curves", "decision_boundary", "probability_grid", "image_grid", "conditions", "federated_runs",
-           "range_test", "lr_schedules"]
+           "range_test", "lr_schedules", "search_progress"]
 
 
 def style() -> None:
