@@ -58,19 +58,17 @@ def test_timer_measures_elapsed_time():
     assert 0.04 < t.seconds < 1.0
 
 
-def test_time_it_is_torch_benchmark_timer_in_seconds_per_call(monkeypatch):
-    # a fake clock that advances 0.25 s per call of fn: the answer is exact, whatever the machine does
+def test_time_it_is_torch_benchmark_timer_a_median_in_seconds_per_call(monkeypatch):
+    # a fake clock that advances 0.25 s per call of fn, and 10 s on one timed call (a stall):
+    # the answer is exact whatever the machine does, and a median, not a mean
     clock = {"now": 100.0}
     calls = []
 
     def fn():
         calls.append(1)
-        clock["now"] += 0.25
+        clock["now"] += 10.0 if len(calls) == 3 + 3 + 3 else 0.25  # the second timed call
 
-    def fake_clock(device):
-        return clock["now"]
-
-    monkeypatch.setattr(device, "_synchronized_clock", fake_clock)
+    monkeypatch.setattr(device, "_synchronized_clock", lambda device: clock["now"])
     from torch.utils import benchmark
 
     made = []
@@ -78,7 +76,7 @@ def test_time_it_is_torch_benchmark_timer_in_seconds_per_call(monkeypatch):
     monkeypatch.setattr(benchmark, "Timer", lambda *a, **k: made.append(k) or real_timer(*a, **k))
     assert device.time_it(fn, repeats=4, warmup=3) == pytest.approx(0.25)  # per call, in seconds
     assert len(made) == 1 and made[0]["num_threads"] == torch.get_num_threads()
-    assert len(calls) == 3 + 2 + 4  # our warm-up, torch's warm-up (max(repeats // 100, 2)), the timed calls
+    assert len(calls) == 3 + 4 * (2 + 1)  # our warm-up, then per measurement torch's two warm-up calls and one timed
 
 
 def test_time_it_agrees_with_the_teaching_timer_on_a_fixed_workload():

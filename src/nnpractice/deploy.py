@@ -226,7 +226,7 @@ def max_abs_difference(model: nn.Module, session, x) -> float:
 
 @validate_params({"fn": [callable], "repeats": [Interval(Integral, 1, None)], "warmup": [Interval(Integral, 0, None)]})
 def latency(fn: Callable[[], object], *, repeats: int = 50, warmup: int = 5) -> float:
-    """Wall time of one call of ``fn()``, in seconds: the mean of ``repeats`` calls after ``warmup`` calls.
+    """Wall time of one call of ``fn()``, in seconds: the median of ``repeats`` calls after ``warmup`` calls.
 
     :func:`nnpractice.device.time_it` (``torch.utils.benchmark.Timer``) with more repeats, as
     inference calls are short.

@@ -152,12 +152,13 @@ def _synchronized_clock(device) -> float:
 
 @validate_params({"fn": [callable], "repeats": [Interval(Integral, 1, None)],
                   "warmup": [Interval(Integral, 0, None)], "device": _DEVICE})
-def time_it(fn, *, repeats: int = 5, warmup: int = 1, device=None) -> float:
-    """Seconds per call of ``fn()``: the mean of ``repeats`` timed calls, by ``torch.utils.benchmark.Timer``.
+def time_it(fn, *, repeats: int = 5, warmup: int = 0, device=None) -> float:
+    """Median seconds of one call of ``fn()`` over ``repeats`` measurements by ``torch.utils.benchmark.Timer``.
 
-    ``warmup`` untimed calls come first; PyTorch's timer then adds its own warm-up
-    (``max(repeats // 100, 2)`` calls) and times ``repeats`` calls in one block, with
-    this process's thread count and a clock that synchronizes ``device`` (as :class:`Timer`).
+    Each measurement is PyTorch's ``Timer.timeit(number=1)``: two untimed warm-up calls, then
+    one timed call, with this process's thread count and a clock that synchronizes ``device``
+    (as :class:`Timer` does). ``warmup`` adds untimed calls before the first measurement. The
+    median keeps one call slowed down by another process from moving the result.
     """
     from torch.utils import benchmark  # imported here: the benchmark package is only needed to time
 
@@ -165,7 +166,8 @@ def time_it(fn, *, repeats: int = 5, warmup: int = 1, device=None) -> float:
         fn()
     timer = benchmark.Timer(stmt="fn()", globals={"fn": fn}, timer=functools.partial(_synchronized_clock, device),
                             num_threads=torch.get_num_threads())
-    return timer.timeit(number=repeats).mean
+    measurements = [timer.timeit(number=1) for _ in range(repeats)]
+    return benchmark.Measurement.merge(measurements)[0].median
 
 
 @validate_params({"check": [callable], "remeasure": [callable], "tries": [Interval(Integral, 1, None)]})
