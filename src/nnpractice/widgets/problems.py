@@ -49,11 +49,6 @@ def max_train_size(problem: str) -> int:
     return len(image_source(problem)[0]) - VAL_SIZE["image"]
 
 
-def _add_noise(X: torch.Tensor, std: float, generator: torch.Generator) -> torch.Tensor:
-    # augment's op takes image batches [N, C, H, W]: a row of features is a 1×1×F image.
-    return augment.gaussian_noise(X.reshape(len(X), 1, 1, -1), std=std, clip=None, generator=generator).reshape(X.shape)
-
-
 @validate_params({"problem": [Options(*PROBLEMS)], "train_size": [Interval(Integral, 1, None)],
                   "noise": [Interval(Real, 0.0, None)], "seed": [data.SEED]})
 def problem_data(problem: str, train_size: int, noise: float, *, seed: int = 0):
@@ -73,7 +68,9 @@ def problem_data(problem: str, train_size: int, noise: float, *, seed: int = 0):
             X_train, y_train, X_val, y_val = X[:train_size], y[:train_size], X[-n_val:], y[-n_val:]
             if noise > 0:
                 gen = torch.Generator().manual_seed(seed + 1)
-                X_train, X_val = _add_noise(X_train, noise, gen), _add_noise(X_val, noise, gen)
+                # unclipped: standardized features are not pixels in [0, 1]
+                X_train = augment.gaussian_noise(X_train, noise, clip=None, generator=gen)
+                X_val = augment.gaussian_noise(X_val, noise, clip=None, generator=gen)
         else:
             n_val = VAL_SIZE["2d"]
             X, y = data.make_toy(problem, train_size + n_val, noise=float(noise), seed=seed)
