@@ -466,7 +466,7 @@ def test_search_progress_draws_the_mean_best_so_far_of_each_method():
         finite = np.isfinite(expected)
         assert np.isnan(shown[~finite]).all() and np.allclose(shown[finite], np.array(expected)[finite])
     assert np.isnan(ax.lines[0].get_ydata()[:8]).all()     # no random trial has finished before epoch 9
-    one = runs["random"][0].plot()
+    one = plots.search_progress(runs["random"][0])  # results are drawn through plots (plots imports search)
     assert [line.get_label() for line in one.axes[0].lines] == ["random"]
     with pytest.raises(ValueError, match=r"results\['random'\]=\[\] is not allowed"):
         plots.search_progress({"random": []})

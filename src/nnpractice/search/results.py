@@ -120,12 +120,6 @@ class SearchResult:
         return [{"number": t.number, **t.config, "epochs": t.epochs, "score": t.score,
                  "seconds": round(t.seconds, 4), "status": t.status, **t.info} for t in self.trials]
 
-    def plot(self, **kwargs):
-        """The best score so far against the epochs spent: :func:`nnpractice.plots.search_progress`."""
-        from .. import plots  # imported here: a search needs no matplotlib until it is drawn
-
-        return plots.search_progress({self.method: [self]}, **kwargs)
-
     def __repr__(self) -> str:
         return (f"SearchResult({self.method}: {len(self.trials)} trials, {self.epochs_spent}/{self.budget} epochs, "
                 f"best score {self.best_score:.4g}, {self.count('diverged')} diverged, {self.count('failed')} failed)")
