@@ -106,3 +106,9 @@ def test_fit_does_not_move_a_callers_batch_iterator():
     moved = as_batches(batches, "train", 10, True, 0, torch.device("meta"))
     assert moved is not batches and moved.device.type == "meta"
     assert batches.device.type == "cpu" and batches.tensors[0].device.type == "cpu"
+
+
+def test_fit_names_the_validation_labels_too():
+    X, y = _toy(40)
+    with pytest.raises(ValueError, match=r"val\[1\] \(y\) holds class indices from 0 to 7: expected indices in \[0, 2\)"):
+        fit(models.mlp(2, [4], 2), (X, y), (X, torch.arange(40) % 8), num_epochs=1)

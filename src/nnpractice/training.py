@@ -227,6 +227,12 @@ def evaluate(model: nn.Module, data, *, loss_fn: Callable = nn.functional.cross_
     options = SpeedOptions.resolve(dev, model, precision, channels_last)
     batches = as_batches(data, "data", batch_size, False, None, dev)
     metrics = default_metrics(batches.tensors[1]) if metrics is None else dict(metrics)
+    return _evaluate_batches(model, batches, loss_fn, metrics, options, dev, labels_name="data")
+
+
+@torch.no_grad()
+def _evaluate_batches(model, batches, loss_fn, metrics, options, dev, labels_name=None) -> dict[str, float]:
+    """evaluate's loop, which fit calls every epoch with everything already checked and resolved."""
     was_training = model.training
     model.eval()
     totals = {"loss": torch.zeros((), device=dev)}
@@ -235,8 +241,8 @@ def evaluate(model: nn.Module, data, *, loss_fn: Callable = nn.functional.cross_
         with options.autocast(dev):
             out = model(options.prepare_batch(xb))
         out = out.float()
-        if batch_index == 0:
-            check_targets("data", out, yb, loss_fn)
+        if batch_index == 0 and labels_name is not None:
+            check_targets(labels_name, out, yb, loss_fn)
         totals["loss"] += loss_fn(out, yb) * len(xb)
         for name, fn in metrics.items():
             totals[name] += fn(out, yb)
@@ -335,6 +341,7 @@ def fit(model: nn.Module, train, val=None, *, num_epochs: int = 10,
     metrics = default_metrics(train_batches.tensors[1]) if metrics is None else dict(metrics)
     if optimizer is None:
         optimizer = torch.optim.Adam(model.parameters(), lr=1e-3 if lr is None else lr)
+    val_options = SpeedOptions("fp32", options.channels_last, False)
 
     callbacks = list(callbacks)
     if progress:
@@ -413,8 +420,9 @@ def fit(model: nn.Module, train, val=None, *, num_epochs: int = 10,
                 break
             if val_batches is not None:
                 # Validation stays in float32, so the logged numbers are evaluate(model, val)'s on any device.
-                val_logs = evaluate(model, val_batches, loss_fn=loss_fn, metrics=metrics,
-                                    channels_last=options.channels_last)
+                # (labels checked on the first epoch only; the options are fit's own, in float32)
+                val_logs = _evaluate_batches(model, val_batches, loss_fn, metrics, val_options, dev,
+                                             labels_name="val" if epoch == 1 else None)
                 logs.update({f"val_{name}": value for name, value in val_logs.items()})
             logs["lr"] = optimizer.param_groups[0]["lr"]
             logs["epoch_time"] = time.perf_counter() - start
