@@ -129,3 +129,13 @@ def test_no_optimizer_step_in_the_library_outside_training():
     offenders = {module: calls for module, tree in _sources().items()
                  if module != "nnpractice.training" and (calls := _step_calls(tree))}
     assert not offenders, f"training loops outside training.fit: {offenders}"
+
+
+def test_the_module_table_of_contributing_lists_every_module_and_no_other():
+    import re
+
+    text = (SRC.parents[1] / "CONTRIBUTING.md").read_text()
+    section = text.split("## The library")[1].split("\n## ")[0]
+    listed = set(re.findall(r"^\| `([\w/]+)` \|", section, re.M))
+    present = {p.stem for p in SRC.glob("*.py")} | {f"{p.parent.name}/" for p in SRC.glob("*/__init__.py")}
+    assert listed == present, (sorted(present - listed), sorted(listed - present))
