@@ -20,13 +20,17 @@ federated client update are all ``fit`` plus callbacks from this vocabulary.
 from __future__ import annotations
 
 import math
+import os
 import time
 from numbers import Integral, Real
+from pathlib import Path
 from typing import TYPE_CHECKING, Iterable
 
 import torch
+from torch import nn
 
-from ._validation import Interval, Options, Sequences, validate_params
+from . import checkpoints
+from ._validation import InstanceOf, Interval, InvalidParameterError, Options, Sequences, invalid, validate_params
 from .history import mode_for
 
 if TYPE_CHECKING:  # only for the type hints: callbacks never import the loop
@@ -90,10 +94,7 @@ class EarlyStopping(Callback):
 
     def on_epoch_end(self, trainer, logs):
         if self.monitor not in logs:
-            raise ValueError(
-                f"monitor={self.monitor!r} is not logged by fit: expected one of {sorted(logs)} "
-                "(pass validation data to fit to get val_* values)."
-            )
+            raise _not_logged(self.monitor, logs)
         value = logs[self.monitor]
         if math.isfinite(value) and self._improved(value):
             self.best_value, self.best_epoch, self.wait = value, trainer.epoch, 0
@@ -109,6 +110,11 @@ class EarlyStopping(Callback):
         trainer.history.best_epoch = self.best_epoch
         if self.restore_best_weights and self.best_state is not None:
             trainer.model.load_state_dict(self.best_state)
+
+
+def _not_logged(monitor: str, logs: dict) -> InvalidParameterError:
+    return InvalidParameterError(f"monitor={monitor!r} is not logged by fit: expected one of {sorted(logs)} "
+                                 "(pass validation data to fit to get val_* values).")
 
 
 def in_notebook() -> bool:
@@ -185,3 +191,61 @@ class LivePlot(Callback):
     def on_train_end(self, trainer):
         if self.active and trainer.history.num_epochs:
             self._draw(trainer)
+
+
+class Checkpoint(Callback):
+    """Save the model's weights to ``path`` whenever ``monitor`` improves; optionally restore the best.
+
+    Each save goes through :func:`nnpractice.checkpoints.save`: a temporary file, flushed
+    and renamed over ``path`` (an atomic replace), with a SHA-256 checksum beside it, so an
+    interrupted run leaves the previous best intact and a damaged file is refused on load.
+    The file holds the weights and ``{"epoch", "monitor", "value"}``: :meth:`load` puts the
+    weights into a model, :meth:`metadata` returns the rest. ``save_best_only=False`` saves
+    after every epoch; ``mode="auto"`` minimises a loss and maximises anything else.
+    """
+
+    @validate_params({"path": [InstanceOf((str, os.PathLike), "a file path (str or pathlib.Path)",
+                                          example=lambda: "best.pt")],
+                      "monitor": [str], "mode": [Options("auto", "min", "max")], "save_best_only": ["boolean"],
+                      "restore_best": ["boolean"]})
+    def __init__(self, path, *, monitor: str = "val_loss", mode: str = "auto",
+                 save_best_only: bool = True, restore_best: bool = True):
+        if str(path) == "":
+            raise invalid("path", path, "a file path (str or pathlib.Path)")
+        self.path = Path(path)
+        self.monitor = monitor
+        self.mode = mode_for(monitor) if mode == "auto" else mode
+        self.save_best_only = save_best_only
+        self.restore_best = restore_best
+        self.best_value = math.inf if self.mode == "min" else -math.inf
+        self.best_epoch: int | None = None
+
+    def on_train_begin(self, trainer):
+        self.best_value = math.inf if self.mode == "min" else -math.inf
+        self.best_epoch = None
+
+    def on_epoch_end(self, trainer, logs):
+        if self.monitor not in logs:
+            raise _not_logged(self.monitor, logs)
+        value = logs[self.monitor]
+        better = math.isfinite(value) and (value < self.best_value if self.mode == "min" else value > self.best_value)
+        if better:
+            self.best_value, self.best_epoch = value, trainer.epoch
+        if better or not self.save_best_only:
+            checkpoints.save(trainer.model, self.path,
+                             metadata={"epoch": trainer.epoch, "monitor": self.monitor, "value": float(value)})
+
+    def on_train_end(self, trainer):
+        if self.restore_best and self.best_epoch is not None:
+            if self.save_best_only:
+                self.load(trainer.model)
+            if trainer.history.best_epoch is None:
+                trainer.history.best_epoch = self.best_epoch
+
+    def load(self, model: nn.Module) -> nn.Module:
+        """Load the saved weights into ``model`` (checksum checked) and return it, like ``checkpoints.load``."""
+        return checkpoints.load(model, self.path)
+
+    def metadata(self) -> dict:
+        """What the file records beside the weights: ``{"epoch", "monitor", "value"}``."""
+        return checkpoints.read_metadata(self.path)

@@ -1,9 +1,9 @@
-"""Weight penalties, the proximal L1 step, checkpoints, Monte-Carlo dropout and calibration.
+"""Weight penalties, the proximal L1 step, Monte-Carlo dropout and calibration.
 
 Chapters 05 and 06 build each of these by hand first; this module is the version
-the rest of the book uses. Label smoothing lives in :mod:`nnpractice.losses`
-(``smooth_targets`` is re-exported here); checkpoint files are written by
-:mod:`nnpractice.checkpoints`.
+the rest of the book uses. Label smoothing lives in :mod:`nnpractice.losses` and the
+``Checkpoint`` callback in :mod:`nnpractice.callbacks` (both re-exported here, where
+chapters 05 and 06 meet them); checkpoint files are written by :mod:`nnpractice.checkpoints`.
 
 >>> import torch
 >>> from nnpractice import models, regularization, training
@@ -18,19 +18,14 @@ tensor([-1.,  0.,  2.])
 """
 from __future__ import annotations
 
-import math
-import os
 from numbers import Integral, Real
-from pathlib import Path
 from typing import Callable, Iterator
 
 import torch
 from torch import nn
 
-from . import checkpoints
-from ._validation import InstanceOf, Interval, Options, invalid, validate_params
-from .callbacks import Callback
-from .history import mode_for
+from ._validation import InstanceOf, Interval, invalid, validate_params
+from .callbacks import Callback, Checkpoint  # Checkpoint re-exported: chapter 05 meets it here
 from .losses import smooth_targets  # re-exported so chapters keep working: label smoothing lives in losses
 
 __all__ = [
@@ -150,67 +145,6 @@ def sparsity(model: nn.Module, *, include_bias: bool = False) -> float:
 # --------------------------------------------------------------------------- #
 # Checkpoints
 # --------------------------------------------------------------------------- #
-
-
-class Checkpoint(Callback):
-    """Save the model's weights to ``path`` whenever ``monitor`` improves; optionally restore the best.
-
-    Each save goes through :func:`nnpractice.checkpoints.save`: a temporary file, flushed
-    and renamed over ``path`` (an atomic replace), with a SHA-256 checksum beside it, so an
-    interrupted run leaves the previous best intact and a damaged file is refused on load.
-    The file holds the weights and ``{"epoch", "monitor", "value"}``: :meth:`load` puts the
-    weights into a model, :meth:`metadata` returns the rest. ``save_best_only=False`` saves
-    after every epoch; ``mode="auto"`` minimises a loss and maximises anything else.
-    """
-
-    @validate_params({"path": [InstanceOf((str, os.PathLike), "a file path (str or pathlib.Path)",
-                                          example=lambda: "best.pt")],
-                      "monitor": [str], "mode": [Options("auto", "min", "max")], "save_best_only": ["boolean"],
-                      "restore_best": ["boolean"]})
-    def __init__(self, path, *, monitor: str = "val_loss", mode: str = "auto",
-                 save_best_only: bool = True, restore_best: bool = True):
-        if str(path) == "":
-            raise invalid("path", path, "a file path (str or pathlib.Path)")
-        self.path = Path(path)
-        self.monitor = monitor
-        self.mode = mode_for(monitor) if mode == "auto" else mode
-        self.save_best_only = save_best_only
-        self.restore_best = restore_best
-        self.best_value = math.inf if self.mode == "min" else -math.inf
-        self.best_epoch: int | None = None
-
-    def on_train_begin(self, trainer):
-        self.best_value = math.inf if self.mode == "min" else -math.inf
-        self.best_epoch = None
-
-    def on_epoch_end(self, trainer, logs):
-        if self.monitor not in logs:
-            raise ValueError(
-                f"monitor={self.monitor!r} is not logged by fit: expected one of {sorted(logs)} "
-                "(pass validation data to fit to get val_* values)."
-            )
-        value = logs[self.monitor]
-        better = math.isfinite(value) and (value < self.best_value if self.mode == "min" else value > self.best_value)
-        if better:
-            self.best_value, self.best_epoch = value, trainer.epoch
-        if better or not self.save_best_only:
-            checkpoints.save(trainer.model, self.path,
-                             metadata={"epoch": trainer.epoch, "monitor": self.monitor, "value": float(value)})
-
-    def on_train_end(self, trainer):
-        if self.restore_best and self.best_epoch is not None:
-            if self.save_best_only:
-                self.load(trainer.model)
-            if trainer.history.best_epoch is None:
-                trainer.history.best_epoch = self.best_epoch
-
-    def load(self, model: nn.Module) -> nn.Module:
-        """Load the saved weights into ``model`` (checksum checked) and return it, like ``checkpoints.load``."""
-        return checkpoints.load(model, self.path)
-
-    def metadata(self) -> dict:
-        """What the file records beside the weights: ``{"epoch", "monitor", "value"}``."""
-        return checkpoints.read_metadata(self.path)
 
 
 # --------------------------------------------------------------------------- #

@@ -36,7 +36,17 @@ import torch
 from torch import nn
 from torch.optim import lr_scheduler
 
-from ._validation import InstanceOf, Interval, Options, Pair, Sequences, check, invalid, validate_params
+from ._validation import (
+    InstanceOf,
+    Interval,
+    InvalidParameterError,
+    Options,
+    Pair,
+    Sequences,
+    check,
+    invalid,
+    validate_params,
+)
 from .callbacks import Callback
 from .data import BatchIterator
 from .history import mode_for
@@ -415,7 +425,7 @@ class LRSchedulerCallback(Callback):
             return
         if self.plateau:
             if self.monitor not in logs:
-                raise ValueError(f"monitor={self.monitor!r} is not logged by fit: expected one of {sorted(logs)} "
+                raise InvalidParameterError(f"monitor={self.monitor!r} is not logged by fit: expected one of {sorted(logs)} "
                                  "(pass validation data to fit to get val_* values).")
             self.scheduler.step(logs[self.monitor])
         else:
