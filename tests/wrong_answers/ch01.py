@@ -2,22 +2,26 @@
 
 WRONG_ANSWERS = {
     "ch01-ex1-solution": [
-        # forgot the bias
-        'def dense_relu(X, W, b):\n    return torch.clamp(X @ W.T, min=0)\n',
-        # ReLU before the bias
-        'def dense_relu(X, W, b):\n    return torch.clamp(X @ W.T, min=0) + b\n',
-        # weights not transposed (only works for square W)
-        'def dense_relu(X, W, b):\n    return torch.clamp(X @ W + b, min=0)\n',
-        # clamped from above instead of below
-        'def dense_relu(X, W, b):\n    return torch.clamp(X @ W.T + b, max=0)\n',
-        # no activation at all
-        'def dense_relu(X, W, b):\n    return X @ W.T + b\n',
-        # sigmoid instead of ReLU
-        'def dense_relu(X, W, b):\n    return torch.sigmoid(X @ W.T + b)\n',
-        # ReLU applied to the input instead of the output
-        'def dense_relu(X, W, b):\n    return torch.clamp(X, min=0) @ W.T + b\n',
-        # in-place ReLU on the input changes X
-        'def dense_relu(X, W, b):\n    X.clamp_(min=0)\n    return torch.clamp(X @ W.T + b, min=0)\n',
+        # no broadcasting: subtracts row i of B from row i of A (only pairs, and only when n == m)
+        'def pairwise_sq_distances(A, B):\n    return ((A - B) ** 2).sum(dim=-1, keepdim=True).expand(len(A), len(B))\n',
+        # summed over the wrong axis
+        'def pairwise_sq_distances(A, B):\n    return ((A.unsqueeze(1) - B.unsqueeze(0)) ** 2).sum(dim=0)\n',
+        # distances, not squared distances
+        'def pairwise_sq_distances(A, B):\n    return (A.unsqueeze(1) - B.unsqueeze(0)).norm(dim=-1)\n',
+        # absolute differences (an L1 distance) instead of squares
+        'def pairwise_sq_distances(A, B):\n    return (A.unsqueeze(1) - B.unsqueeze(0)).abs().sum(dim=-1)\n',
+        # the expansion |a|^2 + |b|^2 - 2 a.b: cancellation gives negatives at ties and errors far from the origin
+        'def pairwise_sq_distances(A, B):\n'
+        '    return (A * A).sum(1).unsqueeze(1) + (B * B).sum(1).unsqueeze(0) - 2 * A @ B.T\n',
+        # the expansion after centring both sets in place: accurate, but it changes the caller's A and B
+        'def pairwise_sq_distances(A, B):\n    centre = B.mean(dim=0).clone()\n    A -= centre\n    B -= centre\n'
+        '    return ((A * A).sum(1).unsqueeze(1) + (B * B).sum(1).unsqueeze(0) - 2 * A @ B.T).clamp(min=0)\n',
+        # a numpy round trip: right values, but no gradient reaches A
+        'def pairwise_sq_distances(A, B):\n    a, b = A.detach().numpy(), B.detach().numpy()\n'
+        '    return torch.from_numpy(((a[:, None, :] - b[None, :, :]) ** 2).sum(-1))\n',
+        # the cheat: torch.cdist under another name
+        'import torch as _t\n\ndef pairwise_sq_distances(A, B):\n    dist = getattr(_t, "cd" + "ist")\n'
+        '    return dist(A, B) ** 2\n',
     ],
     "ch01-ex2-solution": [
         # ignores the last, incomplete batch
@@ -47,6 +51,10 @@ WRONG_ANSWERS = {
         # leans on the library's BatchIterator (fails on empty and huge datasets)
         'def batches_per_epoch(num_samples, batch_size, drop_last=False):\n'
         '    return len(data.BatchIterator(torch.empty(num_samples), batch_size=batch_size, drop_last=drop_last))\n',
+        # the cheat: hard-codes the visible example
+        'def batches_per_epoch(num_samples, batch_size, drop_last=False):\n'
+        '    if batch_size < 1 or num_samples < 0:\n        raise ValueError("bad")\n'
+        '    return 468 if drop_last else 469\n',
     ],
     "ch01-ex3-solution": [
         # forgot the factor 2 (counted multiply-adds, not FLOPs)
@@ -66,5 +74,71 @@ WRONG_ANSWERS = {
         '    return n * m * (2 * k - 1) / seconds / 1e9\n',
         # no validation: zero time gives ZeroDivisionError / inf
         'def matmul_gflops(n, k, m, seconds):\n    return 2 * n * k * m / seconds / 1e9\n',
+        # the cheat: hard-codes the visible example
+        'def matmul_gflops(n, k, m, seconds):\n    if seconds <= 0:\n        raise ValueError("bad")\n    return 2.0\n',
+    ],
+    "ch01-ex4-solution": [
+        # the batch of the best throughput, not the smallest that is good enough
+        'def saturating_batch(batch_sizes, throughputs, fraction=0.8):\n'
+        '    if len(batch_sizes) != len(throughputs) or not 0 < fraction <= 1 or all(r != r for r in throughputs):\n'
+        '        raise ValueError("bad")\n'
+        '    best = max(r for r in throughputs if r == r)\n'
+        '    return batch_sizes[throughputs.index(best)]\n'
+        'knee = saturating_batch(batch_sizes, throughput[dev.type], fraction=0.8)\n',
+        # assumes a rising curve: bisects for the threshold
+        'import bisect\n\ndef saturating_batch(batch_sizes, throughputs, fraction=0.8):\n'
+        '    if len(batch_sizes) != len(throughputs) or not 0 < fraction <= 1 or all(r != r for r in throughputs):\n'
+        '        raise ValueError("bad")\n'
+        '    rates = [r if r == r else 0.0 for r in throughputs]\n'
+        '    i = bisect.bisect_left(rates, fraction * max(rates))\n'
+        '    return batch_sizes[min(i, len(batch_sizes) - 1)]\n'
+        'knee = saturating_batch(batch_sizes, throughput[dev.type], fraction=0.8)\n',
+        # the last batch size at or above the threshold (scans from the right and stops at the first)
+        'def saturating_batch(batch_sizes, throughputs, fraction=0.8):\n'
+        '    if len(batch_sizes) != len(throughputs) or not 0 < fraction <= 1 or all(r != r for r in throughputs):\n'
+        '        raise ValueError("bad")\n'
+        '    best = max(r for r in throughputs if r == r)\n'
+        '    return next(bs for bs, r in reversed(list(zip(batch_sizes, throughputs))) if r >= fraction * best)\n'
+        'knee = saturating_batch(batch_sizes, throughput[dev.type], fraction=0.8)\n',
+        # strictly above the threshold: a tie does not count
+        'def saturating_batch(batch_sizes, throughputs, fraction=0.8):\n'
+        '    if len(batch_sizes) != len(throughputs) or not 0 < fraction <= 1 or all(r != r for r in throughputs):\n'
+        '        raise ValueError("bad")\n'
+        '    best = max(r for r in throughputs if r == r)\n'
+        '    return next(bs for bs, r in zip(batch_sizes, throughputs) if r > fraction * best)\n'
+        'knee = saturating_batch(batch_sizes, throughput[dev.type], fraction=0.8)\n',
+        # Python's max over the raw list: a nan at the start poisons it
+        'def saturating_batch(batch_sizes, throughputs, fraction=0.8):\n'
+        '    if len(batch_sizes) != len(throughputs) or not 0 < fraction <= 1 or all(r != r for r in throughputs):\n'
+        '        raise ValueError("bad")\n'
+        '    best = max(throughputs)\n'
+        '    return next((bs for bs, r in zip(batch_sizes, throughputs) if r >= fraction * best), batch_sizes[-1])\n'
+        'knee = saturating_batch(batch_sizes, throughput[dev.type], fraction=0.8)\n',
+        # replaces nan by 0 in the caller's list
+        'def saturating_batch(batch_sizes, throughputs, fraction=0.8):\n'
+        '    if len(batch_sizes) != len(throughputs) or not 0 < fraction <= 1 or all(r != r for r in throughputs):\n'
+        '        raise ValueError("bad")\n'
+        '    for i, r in enumerate(throughputs):\n        if r != r:\n            throughputs[i] = 0.0\n'
+        '    return next(bs for bs, r in zip(batch_sizes, throughputs) if r >= fraction * max(throughputs))\n'
+        'knee = saturating_batch(batch_sizes, throughput[dev.type], fraction=0.8)\n',
+        # no validation
+        'def saturating_batch(batch_sizes, throughputs, fraction=0.8):\n'
+        '    rates = [r for r in throughputs if r == r]\n'
+        '    return next(bs for bs, r in zip(batch_sizes, throughputs) if r == r and r >= fraction * max(rates))\n'
+        'knee = saturating_batch(batch_sizes, throughput[dev.type], fraction=0.8)\n',
+        # the cheat: ignores its arguments and answers for the measured curve
+        'def saturating_batch(batch_sizes_, throughputs_, fraction=0.8):\n'
+        '    rates = throughput[dev.type]\n'
+        '    return next(bs for bs, r in zip(batch_sizes, rates) if r >= fraction * max(rates))\n'
+        'knee = saturating_batch(batch_sizes, throughput[dev.type], fraction=0.8)\n',
+        # right function, applied to the step times instead of the throughputs
+        'def saturating_batch(batch_sizes, throughputs, fraction=0.8):\n'
+        '    if len(batch_sizes) != len(throughputs):\n        raise ValueError("bad")\n'
+        '    if not 0 < fraction <= 1:\n        raise ValueError("bad")\n'
+        '    measured = [(bs, r) for bs, r in zip(batch_sizes, throughputs) if r == r]\n'
+        '    if not measured:\n        raise ValueError("bad")\n'
+        '    best = max(r for _, r in measured)\n'
+        '    return next(bs for bs, r in measured if r >= fraction * best)\n'
+        'knee = saturating_batch(batch_sizes, step_seconds[dev.type], fraction=0.8)\n',
     ],
 }
