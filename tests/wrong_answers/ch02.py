@@ -1,64 +1,67 @@
 """Plausible wrong solutions for the exercises of chapter 02; each must fail its test cell."""
 
-_ROLES_TEMPLATE = '''
-ROLE_NAMES = ("parameter", "learning process", "algorithm", "architecture")
-roles = {
-    "weight matrix of a hidden layer": "parameter",
-    "bias vector of the output layer": "parameter",
-    "learning rate": "learning process",
-    "batch size": "learning process",
-    "number of epochs": "learning process",
-    "L2 regularization strength": "learning process",
-    "dropout rate": "learning process",
-    "loss function": "algorithm",
-    "optimizer": "algorithm",
-    "activation function": "algorithm",
-    "number of hidden layers": "architecture",
-    "units per hidden layer": "architecture",
-    "convolution stride": "architecture",
-    "pooling size": "architecture",
-}
+_DIAGNOSE_CHECK_INIT = '''
+def diagnose(build, xb, yb):
+    model = build()
+    with torch.no_grad():
+        logits = model(xb)
+    if abs(F.cross_entropy(logits, yb).item() - math.log(logits.shape[1])) > 0.1:
+        return "loss at init"
 '''
 
 WRONG_ANSWERS = {
     "ch02-ex1-solution": [
-        # forgot to divide by the batch size (the gradient of the *sum*, not the mean)
+        # the chapter's unweighted formula: ignores the class weights altogether
         '''
-def softmax_cross_entropy_grad(logits, targets):
+def weighted_cross_entropy_grad(logits, targets, weight):
     p = torch.softmax(logits, dim=1)
-    return p - F.one_hot(targets, num_classes=logits.shape[1]).to(p.dtype)
+    return (p - F.one_hot(targets, num_classes=logits.shape[1]).to(p.dtype)) / logits.shape[0]
+''',
+        # weights each row by its gold class, but divides by N instead of the total weight
+        '''
+def weighted_cross_entropy_grad(logits, targets, weight):
+    p = torch.softmax(logits, dim=1)
+    onehot = F.one_hot(targets, num_classes=logits.shape[1]).to(p.dtype)
+    return weight[targets][:, None] * (p - onehot) / logits.shape[0]
+''',
+        # weights each column by its class instead of each row by its gold class
+        '''
+def weighted_cross_entropy_grad(logits, targets, weight):
+    p = torch.softmax(logits, dim=1)
+    onehot = F.one_hot(targets, num_classes=logits.shape[1]).to(p.dtype)
+    return weight[None, :] * (p - onehot) / weight[targets].sum()
 ''',
         # sign flipped: what it should be minus what it is
         '''
-def softmax_cross_entropy_grad(logits, targets):
+def weighted_cross_entropy_grad(logits, targets, weight):
     p = torch.softmax(logits, dim=1)
-    return (F.one_hot(targets, num_classes=logits.shape[1]).to(p.dtype) - p) / logits.shape[0]
-''',
-        # softmax over the wrong axis (over the batch instead of the classes)
-        '''
-def softmax_cross_entropy_grad(logits, targets):
-    p = torch.softmax(logits, dim=0)
-    return (p - F.one_hot(targets, num_classes=logits.shape[1]).to(p.dtype)) / logits.shape[0]
+    onehot = F.one_hot(targets, num_classes=logits.shape[1]).to(p.dtype)
+    w = weight[targets]
+    return w[:, None] * (onehot - p) / w.sum()
 ''',
         # the naive softmax: overflows for large logits
         '''
-def softmax_cross_entropy_grad(logits, targets):
+def weighted_cross_entropy_grad(logits, targets, weight):
     e = logits.exp()
     p = e / e.sum(dim=1, keepdim=True)
-    return (p - F.one_hot(targets, num_classes=logits.shape[1]).to(p.dtype)) / logits.shape[0]
+    onehot = F.one_hot(targets, num_classes=logits.shape[1]).to(p.dtype)
+    w = weight[targets]
+    return w[:, None] * (p - onehot) / w.sum()
 ''',
-        # log-probabilities instead of probabilities
+        # the cheat: leaves inference mode and asks autograd (refused by forbid_calls)
         '''
-def softmax_cross_entropy_grad(logits, targets):
-    p = torch.log_softmax(logits, dim=1)
-    return (p - F.one_hot(targets, num_classes=logits.shape[1]).to(p.dtype)) / logits.shape[0]
+def weighted_cross_entropy_grad(logits, targets, weight):
+    with torch.inference_mode(False), torch.enable_grad():
+        z = logits.detach().clone().requires_grad_(True)
+        F.cross_entropy(z, targets, weight=weight.detach().clone()).backward()
+    return z.grad.detach()
 ''',
-        # cheating with autograd (not available inside torch.inference_mode)
+        # the same cheat through torch.func (it calls torch.autograd.grad underneath)
         '''
-def softmax_cross_entropy_grad(logits, targets):
-    z = logits.detach().clone().requires_grad_(True)
-    F.cross_entropy(z, targets).backward()
-    return z.grad
+def weighted_cross_entropy_grad(logits, targets, weight):
+    with torch.inference_mode(False), torch.enable_grad():
+        z, w = logits.detach().clone(), weight.detach().clone()
+        return torch.func.grad(lambda v: F.cross_entropy(v, targets, weight=w))(z)
 ''',
     ],
     "ch02-ex2-solution": [
@@ -122,14 +125,49 @@ def numerical_gradient(f, x, eps=1e-6):
 ''',
     ],
     "ch02-ex3-solution": [
-        # dropout taken for part of the architecture
-        _ROLES_TEMPLATE.replace('"dropout rate": "learning process"', '"dropout rate": "architecture"'),
-        # the bias taken for a setting rather than a learned parameter
-        _ROLES_TEMPLATE.replace('"bias vector of the output layer": "parameter"',
-                                '"bias vector of the output layer": "learning process"'),
-        # the optimizer put with the learning process
-        _ROLES_TEMPLATE.replace('"optimizer": "algorithm"', '"optimizer": "learning process"'),
-        # the number of epochs taken for architecture
-        _ROLES_TEMPLATE.replace('"number of epochs": "learning process"', '"number of epochs": "architecture"'),
+        # the chapter's check copied with ln 10 typed in: wrong for any other number of classes
+        '''
+def diagnose(build, xb, yb):
+    model = build()
+    with torch.no_grad():
+        if abs(F.cross_entropy(model(xb), yb).item() - math.log(10)) > 0.1:
+            return "loss at init"
+    model = build()
+    training.fit(model, (xb, yb), num_epochs=300, batch_size=len(xb), seed=0, verbose=False,
+                 optimizer=torch.optim.Adam(model.parameters(), lr=1e-2), restore_on_divergence=False)
+    with torch.no_grad():
+        return "cannot overfit" if F.cross_entropy(model(xb), yb).item() > 0.05 else "ok"
+''',
+        # only the first check: a model that cannot learn passes
+        _DIAGNOSE_CHECK_INIT + '''
+    return "ok"
+''',
+        # only the second check: a confidently wrong start still overfits in the end
+        '''
+def diagnose(build, xb, yb):
+    model = build()
+    training.fit(model, (xb, yb), num_epochs=300, batch_size=len(xb), seed=0, verbose=False,
+                 optimizer=torch.optim.Adam(model.parameters(), lr=1e-2), restore_on_divergence=False)
+    with torch.no_grad():
+        return "cannot overfit" if F.cross_entropy(model(xb), yb).item() > 0.05 else "ok"
+''',
+        # too small a training budget: plain SGD for 30 steps cannot overfit even a correct model
+        _DIAGNOSE_CHECK_INIT + '''
+    model = build()
+    training.fit(model, (xb, yb), num_epochs=30, batch_size=len(xb), seed=0, verbose=False,
+                 optimizer=torch.optim.SGD(model.parameters(), lr=1e-2))
+    with torch.no_grad():
+        return "cannot overfit" if F.cross_entropy(model(xb), yb).item() > 0.05 else "ok"
+''',
+        # the cheat: reads the model instead of running it (a softmax layer, large parameters)
+        '''
+def diagnose(build, xb, yb):
+    model = build()
+    if any(isinstance(layer, nn.Softmax) for layer in model.modules()):
+        return "cannot overfit"
+    if any(p.abs().max().item() > 3 for p in model.parameters()):
+        return "loss at init"
+    return "ok"
+''',
     ],
 }
