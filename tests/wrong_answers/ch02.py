@@ -133,7 +133,7 @@ def diagnose(build, xb, yb):
         if abs(F.cross_entropy(model(xb), yb).item() - math.log(10)) > 0.1:
             return "loss at init"
     model = build()
-    training.fit(model, (xb, yb), num_epochs=300, batch_size=len(xb), seed=0, verbose=False,
+    training.fit(model, (xb, yb), num_epochs=150, batch_size=len(xb), seed=0, verbose=False,
                  optimizer=torch.optim.Adam(model.parameters(), lr=1e-2), restore_on_divergence=False)
     with torch.no_grad():
         return "cannot overfit" if F.cross_entropy(model(xb), yb).item() > 0.05 else "ok"
@@ -146,7 +146,7 @@ def diagnose(build, xb, yb):
         '''
 def diagnose(build, xb, yb):
     model = build()
-    training.fit(model, (xb, yb), num_epochs=300, batch_size=len(xb), seed=0, verbose=False,
+    training.fit(model, (xb, yb), num_epochs=150, batch_size=len(xb), seed=0, verbose=False,
                  optimizer=torch.optim.Adam(model.parameters(), lr=1e-2), restore_on_divergence=False)
     with torch.no_grad():
         return "cannot overfit" if F.cross_entropy(model(xb), yb).item() > 0.05 else "ok"
