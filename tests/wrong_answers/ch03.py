@@ -2,55 +2,69 @@
 
 WRONG_ANSWERS = {
     "ch03-ex1-solution": [
-        # each set standardized with its own statistics (the other set leaks into its own scaling)
+        # each set scaled with its own minimum and maximum (the other set leaks into its own scaling)
         '''
-def standardize(X_train, X_other):
+def minmax_scale(X_train, X_other):
     def one(X):
-        std = X.std(dim=0, correction=0)
-        return (X - X.mean(dim=0)) / torch.where(std > 0, std, torch.ones_like(std))
+        low = X.min(dim=0).values
+        span = X.max(dim=0).values - low
+        return (X - low) / torch.where(span > 0, span, torch.ones_like(span))
     return one(X_train), one(X_other)
 ''',
         # no guard against a constant column: 0 / 0 gives NaN
         '''
-def standardize(X_train, X_other):
-    mean, std = X_train.mean(dim=0), X_train.std(dim=0, correction=0)
-    return (X_train - mean) / std, (X_other - mean) / std
-''',
-        # min-max scaling to [0, 1] instead of standardization
-        '''
-def standardize(X_train, X_other):
-    low, high = X_train.min(dim=0).values, X_train.max(dim=0).values
-    span = torch.where(high > low, high - low, torch.ones_like(high))
+def minmax_scale(X_train, X_other):
+    low = X_train.min(dim=0).values
+    span = X_train.max(dim=0).values - low
     return (X_train - low) / span, (X_other - low) / span
 ''',
-        # divides by the standard deviation but forgets to subtract the mean
+        # standardization instead of min-max scaling
         '''
-def standardize(X_train, X_other):
-    std = X_train.std(dim=0, correction=0)
+def minmax_scale(X_train, X_other):
+    mean, std = X_train.mean(dim=0), X_train.std(dim=0, correction=0)
     std = torch.where(std > 0, std, torch.ones_like(std))
-    return X_train / std, X_other / std
+    return (X_train - mean) / std, (X_other - mean) / std
 ''',
-        # calls the library instead of writing the arithmetic
+        # clips the other set into [0, 1]: values beyond the training range are lost
         '''
-def standardize(X_train, X_other):
-    scaler = data.Standardizer().fit(X_train)
-    return scaler.transform(X_train), scaler.transform(X_other)
+def minmax_scale(X_train, X_other):
+    low = X_train.min(dim=0).values
+    span = X_train.max(dim=0).values - low
+    span = torch.where(span > 0, span, torch.ones_like(span))
+    return (X_train - low) / span, ((X_other - low) / span).clamp(0, 1)
 ''',
-        # cheat: scikit-learn's StandardScaler, which the exercise forbids
+        # one minimum and maximum over the whole tensor, not per column
         '''
-def standardize(X_train, X_other):
-    from sklearn.preprocessing import StandardScaler
-    scaler = StandardScaler().fit(X_train.numpy())
-    return (torch.as_tensor(scaler.transform(X_train.numpy()), dtype=X_train.dtype),
-            torch.as_tensor(scaler.transform(X_other.numpy()), dtype=X_other.dtype))
+def minmax_scale(X_train, X_other):
+    low, high = X_train.min(), X_train.max()
+    return (X_train - low) / (high - low), (X_other - low) / (high - low)
 ''',
-        # cheat: the same scaler through fit_transform and a renamed import
+        # through NumPy and float32: the dtype and the gradient are lost
         '''
-def standardize(X_train, X_other):
+def minmax_scale(X_train, X_other):
+    A, B = X_train.detach().numpy(), X_other.detach().numpy()
+    low, span = A.min(axis=0), A.max(axis=0) - A.min(axis=0)
+    span[span == 0] = 1.0
+    return torch.tensor((A - low) / span, dtype=torch.float32), torch.tensor((B - low) / span, dtype=torch.float32)
+''',
+        # cheat: scikit-learn's MinMaxScaler, which the exercise forbids
+        '''
+def minmax_scale(X_train, X_other):
+    from sklearn.preprocessing import MinMaxScaler
+    scaler = MinMaxScaler(clip=False).fit(X_train.detach().numpy())
+    return (torch.as_tensor(scaler.transform(X_train.detach().numpy()), dtype=X_train.dtype),
+            torch.as_tensor(scaler.transform(X_other.detach().numpy()), dtype=X_other.dtype))
+''',
+        # cheat: minmax_scale under another name for the training part, the arithmetic for the rest
+        '''
+def minmax_scale(X_train, X_other):
     from sklearn import preprocessing as pre
-    scaler = pre.StandardScaler()
-    Z_train = scaler.fit_transform(X_train.numpy())
-    return torch.from_numpy(Z_train), torch.from_numpy(scaler.transform(X_other.numpy()))
+    squash = pre.minmax_scale
+    S_train = torch.as_tensor(squash(X_train.numpy()), dtype=X_train.dtype)
+    low = X_train.min(dim=0).values
+    span = X_train.max(dim=0).values - low
+    span = torch.where(span > 0, span, torch.ones_like(span))
+    return S_train, (X_other - low) / span
 ''',
     ],
     "ch03-ex2-solution": [
@@ -82,6 +96,29 @@ def kfold_split(num_samples, num_folds, seed=0):
         '''
 def kfold_split(num_samples, num_folds, seed=0):
     return list(data.kfold_indices(num_samples, num_folds, seed=seed))
+''',
+        # cheat: the library's folds through an alias taken from the module
+        '''
+def kfold_split(num_samples, num_folds, seed=0):
+    import nnpractice.data as d
+    make = getattr(d, "kfold_" + "indices")
+    return [(torch.as_tensor(t), torch.as_tensor(v)) for t, v in make(num_samples, num_folds, seed=seed)]
+''',
+        # cheat: scikit-learn's KFold, shuffled with the seed (other folds than the recipe asks for)
+        '''
+def kfold_split(num_samples, num_folds, seed=0):
+    from sklearn.model_selection import KFold
+    splitter = KFold(n_splits=num_folds, shuffle=True, random_state=seed)
+    return [(torch.as_tensor(t, dtype=torch.int64), torch.as_tensor(v, dtype=torch.int64))
+            for t, v in splitter.split(torch.arange(num_samples).numpy())]
+''',
+        # reseeds the global generator instead of using its own: every later random draw changes
+        '''
+def kfold_split(num_samples, num_folds, seed=0):
+    torch.manual_seed(seed)
+    order = torch.randperm(num_samples)
+    parts = torch.tensor_split(order, num_folds)
+    return [(torch.cat([p for j, p in enumerate(parts) if j != k]), parts[k]) for k in range(num_folds)]
 ''',
     ],
     "ch03-ex3-solution": [
