@@ -179,5 +179,87 @@ def to_predictions(task, outputs):
     if task == "unit-interval":
         return torch.sigmoid(outputs)
 ''',
+        # cheat: answers the two visible examples and nothing else
+        '''
+def to_predictions(task, outputs):
+    if task == "multi-class":
+        return torch.tensor([1])
+    if task == "binary":
+        return torch.tensor([1, 0])
+    return outputs
+''',
+    ],
+    "ch03-ex4-solution": [
+        # the best epoch's accuracy instead of the accuracy after the last epoch (chosen on validation twice over)
+        '''
+adam_raw = {}
+for lr in [1e-4, 1e-3, 1e-2, 1e-1]:
+    for seed in norm_seeds:
+        torch.manual_seed(seed)
+        net = models.mlp(30, [32], 1).to(env.device)
+        adam_raw[lr, seed] = training.fit(net, (Xc_train, yc_train), (Xc_val, yc_val),
+                                          optimizer=torch.optim.Adam(net.parameters(), lr=lr), loss_fn=binary_loss,
+                                          num_epochs=20, batch_size=64, seed=seed, verbose=False)
+usable = [lr for lr in [1e-4, 1e-3, 1e-2, 1e-1] if not any(adam_raw[lr, s].diverged for s in norm_seeds)]
+mean_accuracy = {lr: statistics.fmean(max(adam_raw[lr, s]["val_accuracy"]) for s in norm_seeds) for lr in usable}
+adam_raw_rate = max(mean_accuracy, key=mean_accuracy.get)
+adam_raw_accuracy = mean_accuracy[adam_raw_rate]
+scaling_still_needed = adam_raw_accuracy < mean_of("standardized", best_lr["standardized"], "val_accuracy")
+''',
+        # one seed decides: the first seed's run instead of the mean over the three
+        '''
+adam_raw = {}
+for lr in [1e-4, 1e-3, 1e-2, 1e-1]:
+    for seed in norm_seeds:
+        torch.manual_seed(seed)
+        net = models.mlp(30, [32], 1).to(env.device)
+        adam_raw[lr, seed] = training.fit(net, (Xc_train, yc_train), (Xc_val, yc_val),
+                                          optimizer=torch.optim.Adam(net.parameters(), lr=lr), loss_fn=binary_loss,
+                                          num_epochs=20, batch_size=64, seed=seed, verbose=False)
+usable = [lr for lr in [1e-4, 1e-3, 1e-2, 1e-1] if not any(adam_raw[lr, s].diverged for s in norm_seeds)]
+mean_accuracy = {lr: adam_raw[lr, norm_seeds[0]].last("val_accuracy") for lr in usable}
+adam_raw_rate = max(mean_accuracy, key=mean_accuracy.get)
+adam_raw_accuracy = mean_accuracy[adam_raw_rate]
+scaling_still_needed = adam_raw_accuracy < mean_of("standardized", best_lr["standardized"], "val_accuracy")
+''',
+        # compared with SGD on raw features instead of SGD on standardized ones
+        '''
+adam_raw = {}
+for lr in [1e-4, 1e-3, 1e-2, 1e-1]:
+    for seed in norm_seeds:
+        torch.manual_seed(seed)
+        net = models.mlp(30, [32], 1).to(env.device)
+        adam_raw[lr, seed] = training.fit(net, (Xc_train, yc_train), (Xc_val, yc_val),
+                                          optimizer=torch.optim.Adam(net.parameters(), lr=lr), loss_fn=binary_loss,
+                                          num_epochs=20, batch_size=64, seed=seed, verbose=False)
+usable = [lr for lr in [1e-4, 1e-3, 1e-2, 1e-1] if not any(adam_raw[lr, s].diverged for s in norm_seeds)]
+mean_accuracy = {lr: statistics.fmean(adam_raw[lr, s].last("val_accuracy") for s in norm_seeds) for lr in usable}
+adam_raw_rate = max(mean_accuracy, key=mean_accuracy.get)
+adam_raw_accuracy = mean_accuracy[adam_raw_rate]
+scaling_still_needed = adam_raw_accuracy < mean_of("raw", best_lr["raw"], "val_accuracy")
+''',
+        # chosen by the lowest mean validation loss, then reported with that rate's accuracy
+        '''
+adam_raw = {}
+for lr in [1e-4, 1e-3, 1e-2, 1e-1]:
+    for seed in norm_seeds:
+        torch.manual_seed(seed)
+        net = models.mlp(30, [32], 1).to(env.device)
+        adam_raw[lr, seed] = training.fit(net, (Xc_train, yc_train), (Xc_val, yc_val),
+                                          optimizer=torch.optim.Adam(net.parameters(), lr=lr), loss_fn=binary_loss,
+                                          num_epochs=20, batch_size=64, seed=seed, verbose=False)
+usable = [lr for lr in [1e-4, 1e-3, 1e-2, 1e-1] if not any(adam_raw[lr, s].diverged for s in norm_seeds)]
+mean_accuracy = {lr: statistics.fmean(adam_raw[lr, s].last("val_accuracy") for s in norm_seeds) for lr in usable}
+mean_loss = {lr: statistics.fmean(adam_raw[lr, s].last("val_loss") for s in norm_seeds) for lr in usable}
+adam_raw_rate = min(mean_loss, key=mean_loss.get)
+adam_raw_accuracy = mean_accuracy[adam_raw_rate]
+scaling_still_needed = adam_raw_accuracy < mean_of("standardized", best_lr["standardized"], "val_accuracy")
+''',
+        # cheat: no Adam run at all, the chapter's SGD numbers for raw features copied
+        '''
+adam_raw_rate = best_lr["raw"]
+adam_raw_accuracy = mean_of("raw", best_lr["raw"], "val_accuracy")
+scaling_still_needed = True
+''',
     ],
 }
