@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import itertools
 import math
 from numbers import Integral, Real
 from typing import Any, Callable, Iterable
@@ -449,14 +450,7 @@ def validate_params(constraints: dict[str, list]) -> Callable:
 
         @functools.wraps(function)
         def checked(*args, **kwargs):
-            for name, value in zip(slots, args):
-                for c in resolved.get(name, nothing):
-                    if c.accepts(value):
-                        break
-                else:
-                    if name in resolved:
-                        raise _failure(name, value, resolved[name])
-            for name, value in kwargs.items():
+            for name, value in itertools.chain(zip(slots, args), kwargs.items()):
                 for c in resolved.get(name, nothing):
                     if c.accepts(value):
                         break
