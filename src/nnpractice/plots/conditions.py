@@ -7,7 +7,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.axes import Axes
 
-from .._validation import InstanceOf, Sequences, check_nonempty, validate_params
+from .._validation import InstanceOf, Sequences, check_nonempty, invalid, validate_params
 from ..experiments import Repeated, repeat  # a leaf module: plots may import it
 
 
@@ -34,13 +34,14 @@ def conditions(results, metric: str, *, ax=None, title: str | None = None):
         # two results with one name would silently draw as one condition
         if len(runs) != len(results):
             names = [getattr(r, "name", None) for r in results]
-            raise ValueError(f"results named {names} is not allowed: expected distinct names (or pass a dict label → result).")
+            raise invalid("results", results, "results with distinct names (or a dict label -> result)",
+                          f"the names are {names}")
     check_nonempty("results", runs)
     for label, result in runs.items():
         if not isinstance(result, Repeated):
-            raise TypeError(f"results[{label!r}]={result!r} is not allowed: expected the result of experiments.repeat.")
+            raise invalid(f"results[{label!r}]", result, "the result of experiments.repeat")
         if metric not in result:
-            raise ValueError(f"metric={metric!r} is not allowed: {label!r} has only {result.metrics}.")
+            raise invalid("metric", metric, f"a metric every result has ({label!r} has only {result.metrics})")
     created = ax is None
     if created:
         _, ax = plt.subplots(figsize=(max(3.5, 1.4 * len(runs) + 1.5), 3.6))
