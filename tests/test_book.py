@@ -59,3 +59,55 @@ def test_pages_need_no_network(built_book):
     chapter = (html / "chapters" / f"{CHAPTERS[0].stem}.html").read_text()
     assert 'src="../_static/mathjax/tex-chtml.js"' in chapter
     assert (html / "_static" / "mathjax" / "tex-chtml.js").exists()
+
+
+
+def _hidden_test_lines(paths):
+    """The lines of the chapters' hidden (grading) tests that appear nowhere else in any chapter: a copy of one
+    in the built book can only come from a hidden test."""
+    import nbformat
+
+    hidden, elsewhere = set(), []
+    for path in paths:
+        for cell in nbformat.read(path, as_version=4).cells:
+            inside = False
+            for line in cell.source.splitlines():
+                if "### BEGIN HIDDEN TESTS" in line:
+                    inside = True
+                elif "### END HIDDEN TESTS" in line:
+                    inside = False
+                else:
+                    hidden.add(line.strip()) if inside else elsewhere.append(line)
+    shown = "\n".join(elsewhere)
+    return {line for line in hidden if len(line) >= 20 and line not in shown}
+
+
+def _text_of_built_file(path):
+    """What a reader can read in a built file: a notebook's cell sources, a page's text without its markup."""
+    import html as html_module
+    import json
+
+    raw = path.read_text(errors="replace")
+    if path.suffix == ".ipynb":
+        return "\n".join("".join(cell.get("source", "")) for cell in json.loads(raw)["cells"])
+    return html_module.unescape(re.sub(r"<[^>]+>", "", raw))
+
+
+def test_no_file_of_the_built_book_holds_a_hidden_test(built_book):
+    """The download button serves each chapter as its page shows it (exercises, visible tests, folded solutions),
+    and no page, notebook or script of the built book holds a line of a hidden grading test."""
+    html = built_book.html
+    hidden = _hidden_test_lines(CHAPTERS)
+    assert len(hidden) >= 200, "the chapters' hidden tests were found"
+    readable = [p for p in html.rglob("*") if p.is_file() and p.suffix in {".html", ".ipynb", ".js", ".txt", ".md"}]
+    assert len(readable) > len(CHAPTERS)
+    for path in readable:
+        text = _text_of_built_file(path)
+        if path.suffix == ".ipynb" or path.parent.name == "chapters":  # book/instructors.md names the marker
+            assert "BEGIN HIDDEN TESTS" not in text, path
+        leaked = [line for line in hidden if line in text]
+        assert not leaked, f"{path.relative_to(html)} holds hidden-test lines: {leaked[:3]}"
+    for path in CHAPTERS:
+        assert f'href="../_sources/chapters/{path.name}"' in (html / "chapters" / f"{path.stem}.html").read_text()
+        download = _text_of_built_file(html / "_sources" / "chapters" / path.name)
+        assert "### BEGIN SOLUTION" in download, f"{path.name}: the download keeps what the page shows"
