@@ -8,7 +8,8 @@ STAMP := $(VENV)/.installed
 # The CPU wheel of torch lies on local disk on the CI machines; elsewhere pip uses PyPI.
 FIND_LINKS := $(if $(wildcard /opt/wheels/torch-*.whl),--find-links /opt/wheels)
 # chromium: the browser tests drive Debian's Chromium (Playwright never downloads one).
-SYSTEM_PACKAGES := dataset-fashion-mnist chromium
+# nodejs: the playgrounds' JavaScript trainer (playground/) is tested under Node.js.
+SYSTEM_PACKAGES := dataset-fashion-mnist chromium nodejs
 # Tests and the CPU book run the CPU-sized experiments with one BLAS thread.
 export NNPRACTICE_SCALE ?= cpu
 export OMP_NUM_THREADS := 1
@@ -64,7 +65,7 @@ stage = start=$$(date +%s); $(2); status=$$?; \
 test: install
 	@mkdir -p _build && rm -f $(TIMES)
 	@$(call stage,ruff,$(BIN)/ruff check src tests benchmarks scripts)
-	@$(call stage,unit,$(PYTEST) -q $(PARALLEL) --dist loadfile -m "not slow" tests)
+	@$(call stage,unit,node --test --test-reporter=dot playground/test/ && $(PYTEST) -q $(PARALLEL) --dist loadfile -m "not slow" tests)
 	@$(call stage,doctests,$(PYTEST) -q --doctest-modules src/nnpractice)
 	@$(call stage,exercises+cache,$(PYTEST) -q $(PARALLEL) --durations=8 tests/test_exercises.py)
 	@$(call stage,seed 1,( $(PYTEST) -q $(PARALLEL) tests/test_claims.py -k claims_hold; claims=$$?; \
@@ -75,6 +76,7 @@ test: install
 	@echo "make test, time by stage:"; cat $(TIMES); ! grep -q FAILED $(TIMES)
 
 unit: install
+	node --test --test-reporter=dot playground/test/
 	$(PYTEST) -q $(PARALLEL) --dist loadfile -m "not slow" tests
 	$(PYTEST) -q --doctest-modules src/nnpractice
 
