@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 # The CPU wheel of torch lies on local disk on the CI machines; elsewhere pip uses PyPI.
 FIND_LINKS := $(if $(wildcard /opt/wheels/torch-*.whl),--find-links /opt/wheels)
 # chromium: the browser tests drive Debian's Chromium (Playwright never downloads one).
-# nodejs: the playgrounds' JavaScript trainer (playground/) is tested under Node.js.
+# nodejs: the playgrounds' JavaScript trainer (src/nnpractice/widgets/js/) is tested under Node.js.
 SYSTEM_PACKAGES := dataset-fashion-mnist chromium nodejs
 # Tests and the CPU book run the CPU-sized experiments with one BLAS thread.
 export NNPRACTICE_SCALE ?= cpu
@@ -65,18 +65,18 @@ stage = start=$$(date +%s); $(2); status=$$?; \
 test: install
 	@mkdir -p _build && rm -f $(TIMES)
 	@$(call stage,ruff,$(BIN)/ruff check src tests benchmarks scripts)
-	@$(call stage,unit,node --test --test-reporter=dot playground/test/ && $(PYTEST) -q $(PARALLEL) --dist loadfile -m "not slow" tests)
+	@$(call stage,unit,node --test --test-reporter=dot src/nnpractice/widgets/js/test/ && $(PYTEST) -q $(PARALLEL) --dist loadfile -m "not slow" tests)
 	@$(call stage,doctests,$(PYTEST) -q --doctest-modules src/nnpractice)
 	@$(call stage,exercises+cache,$(PYTEST) -q $(PARALLEL) --durations=8 tests/test_exercises.py)
 	@$(call stage,seed 1,( $(PYTEST) -q $(PARALLEL) tests/test_claims.py -k claims_hold; claims=$$?; \
 		$(PYTEST) -q $(PARALLEL) tests/test_claims.py -m slow -k "not claims_hold" && exit $$claims ))
 	@$(call stage,book+pages+browser,NNPRACTICE_TEST_TIMES=$(TIMES) $(PYTEST) -q --durations=5 \
-		tests/test_book.py tests/test_book_pages.py tests/test_browser.py)
+		tests/test_book.py tests/test_book_pages.py tests/test_browser.py tests/test_live_playground.py)
 	@$(call stage,grading,$(PYTEST) -q --durations=5 tests/test_grading.py)
 	@echo "make test, time by stage:"; cat $(TIMES); ! grep -q FAILED $(TIMES)
 
 unit: install
-	node --test --test-reporter=dot playground/test/
+	node --test --test-reporter=dot src/nnpractice/widgets/js/test/
 	$(PYTEST) -q $(PARALLEL) --dist loadfile -m "not slow" tests
 	$(PYTEST) -q --doctest-modules src/nnpractice
 

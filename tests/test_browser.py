@@ -177,6 +177,16 @@ def test_book_page_static_twin_slider_swaps_the_figure(browser, built_book):
     page = browser.new_page(viewport={"width": 1280, "height": 1000})
     _offline(page, "file://")
     page.goto(page_path.as_uri())
+    # The page trains its live playground (JavaScript) first; the twin is folded below it, PyTorch's figures.
+    live = page.locator("div.nnp-live").first
+    page.wait_for_function("(e) => e.dataset.status && e.dataset.status !== 'running'", arg=live.element_handle(),
+                           timeout=30_000)
+    assert live.get_attribute("data-status") == "completed"
+    assert page.locator("p.nnp-live-status").first.inner_text().startswith("epoch 30 of 30")
+    live.screenshot(path=str(SHOTS / "book_ch02_live.png"))
+    _record("book live playground", {"first_frame_ms": float(live.get_attribute("data-first-frame-ms")),
+                                     "30_epochs_ms": float(live.get_attribute("data-run-ms"))})
+    page.click("details.nnp-live-precomputed summary")
     twin = page.locator(".nnp-twin").first
     twin.scroll_into_view_if_needed()
     shown = twin.locator("img[data-k]:visible")

@@ -1,4 +1,4 @@
-"""The playgrounds' JavaScript trainer (playground/trainer.js) trains exactly as the Python playground does.
+"""The playgrounds' JavaScript trainer (src/nnpractice/widgets/js/trainer.js) trains exactly as the Python playground does.
 
 Each case exports one small problem from Python — the data, the initial weights and the batch order — runs
 it through the JavaScript trainer under Node.js and through the playground's own PyTorch code path
@@ -22,6 +22,7 @@ from nnpractice import data, optimizers
 from nnpractice.widgets.runs import l1_subgradient_loss, parameter_groups
 
 ROOT = Path(__file__).resolve().parents[1]
+JS = ROOT / "src" / "nnpractice" / "widgets" / "js"
 NODE = shutil.which("node")
 STEPS = 200
 BATCH = 16
@@ -78,7 +79,7 @@ class StreamDropout(nn.Module):
 
 
 def run_in_node(cases: list[dict]) -> list[dict]:
-    result = subprocess.run([NODE, str(ROOT / "playground" / "run_json.js")], input=json.dumps(cases),
+    result = subprocess.run([NODE, str(JS / "run_json.js")], input=json.dumps(cases),
                             capture_output=True, text=True, timeout=300, check=True)
     return json.loads(result.stdout)
 
@@ -163,7 +164,7 @@ def test_the_dropout_stream_is_the_javascript_generator():
     """The Python copy of the generator gives the JavaScript stream, so the dropout cases compare like with like."""
     script = ("const T = require(process.argv[1]); const r = T.randomGenerator(123456789);"
               "process.stdout.write(JSON.stringify(Array.from({length: 1000}, r)))")
-    out = subprocess.run([NODE, "-e", script, str(ROOT / "playground" / "trainer.js")], capture_output=True,
+    out = subprocess.run([NODE, "-e", script, str(JS / "trainer.js")], capture_output=True,
                          text=True, check=True, timeout=60).stdout
     python = mulberry32(123456789)
     assert json.loads(out) == [python() for _ in range(1000)]

@@ -1,4 +1,4 @@
-// The trainer's own tests (node --test playground/test): bad input, seeds, divergence, learning.
+// The trainer's own tests (node --test src/nnpractice/widgets/js/test): bad input, seeds, divergence, learning.
 // Agreement with PyTorch is tested from Python: tests/test_js_trainer.py.
 "use strict";
 const test = require("node:test");
