@@ -4,7 +4,8 @@
     .venv/bin/python benchmarks/run.py --skip-notebooks --skip-book
 
 Sections: `fit` vs a hand-written loop; `BatchIterator` vs `DataLoader`; every notebook's execution
-time and the whole book's build; the playground's slider-to-figure latency; ONNX Runtime vs eager
+time and the whole book's build; the playground's slider-to-figure latency; the in-page JavaScript
+trainer against ConvNetJS and its slider latency in Chromium; ONNX Runtime vs eager
 PyTorch latency; GPU throughput of `fit` (float32 vs bf16 autocast + channels-last, and
 torch.compile) when CUDA is present. Never timed assertions: these numbers depend on the machine.
 Each comparison runs its contenders interleaved, several times, and reports medians and their ratio.
@@ -182,6 +183,63 @@ def bench_playground(changes: int) -> None:
            "budget (s)"], rows)
 
 
+def bench_js(changes: int) -> None:
+    """The in-page trainer: its speed against ConvNetJS in one Node.js process, and slider latency in Chromium."""
+    import json
+
+    from nnpractice.widgets import live_playground
+    from nnpractice.widgets.problems import problem_data
+
+    js_dir = ROOT / "benchmarks" / "js"
+    if not (js_dir / "node_modules" / "convnetjs").exists():  # ConvNetJS from the npm registry, pinned by the lock
+        subprocess.run(["npm", "ci", "--no-audit", "--no-fund", "--prefix", str(js_dir)], check=True,
+                       capture_output=True)
+    X, y, _, _ = problem_data("moons", 200, 0.2, seed=0)
+    job = {"X": X.tolist(), "y": y.tolist(), "epochs": 20, "repeats": 9, "hidden": [16, 16], "lr": 0.1,
+           "batchSize": 32}
+    out = subprocess.run(["node", str(js_dir / "trainer_vs_convnetjs.js")], input=json.dumps(job), text=True,
+                         capture_output=True, check=True).stdout
+    r = json.loads(out)
+    ratio = r["convnetjs_s_per_epoch"] / r["ours_s_per_epoch"]
+    table(f"In-page trainer vs ConvNetJS (Node.js {r['node']}, moons, 200 points, 2x16 tanh, momentum, batch 32)",
+          ["trainer", "ms per epoch (median of 9 x 20 epochs)"],
+          [["widgets/js/trainer.js", f"{1000 * r['ours_s_per_epoch']:.2f}"],
+           ["ConvNetJS 0.3.0", f"{1000 * r['convnetjs_s_per_epoch']:.2f}"]])
+    SUMMARY.append(["in-page trainer: ms per epoch (moons MLP)", f"{1000 * r['ours_s_per_epoch']:.2f} ms",
+                    "ConvNetJS, same MLP and data", f"{ratio:.2f}x faster" if ratio >= 1 else f"{1 / ratio:.2f}x slower"])
+
+    from playwright.sync_api import sync_playwright
+
+    chromium = Path(os.environ.get("NNPRACTICE_CHROMIUM", "/usr/bin/chromium"))
+    with tempfile.TemporaryDirectory() as tmp:
+        page_path = Path(tmp) / "live.html"
+        lrs = [0.003, 0.01, 0.03, 0.1, 0.3]
+        live_playground("moons", {"lr": lrs}, seed=0, epochs=20, lr=0.1).save(page_path)
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=str(chromium), args=["--no-sandbox", "--disable-gpu"])
+            page = browser.new_page()
+            page.goto(page_path.as_uri())
+            done = "document.querySelector('div.nnp-live').dataset.status !== 'running'"
+            page.wait_for_function(done)
+            first, full = [], []
+            slider = page.locator("input[data-knob='lr']")
+            for i in range(changes):
+                slider.focus()
+                page.keyboard.press("ArrowLeft" if (i // 2) % 2 else "ArrowRight")
+                page.wait_for_function(done)
+                data_set = page.eval_on_selector("div.nnp-live", "e => ({...e.dataset})")
+                first.append(float(data_set["firstFrameMs"]))
+                full.append(float(data_set["runMs"]))
+            browser.close()
+    table(f"Live playground in headless Chromium from file:// ({changes} learning-rate changes, moons, 20 epochs)",
+          ["measure", "median (ms)", "max (ms)", "budget (ms)"],
+          [["slider change → first redrawn frame", f"{statistics.median(first):.0f}", f"{max(first):.0f}", "300"],
+           ["slider change → 20 epochs trained and drawn", f"{statistics.median(full):.0f}", f"{max(full):.0f}", "2000"]])
+    SUMMARY.append(["live playground in Chromium: slider → first frame / 20 epochs (median)",
+                    f"{statistics.median(first):.0f} / {statistics.median(full):.0f} ms", "budget 300 / 2000 ms",
+                    "within" if statistics.median(first) <= 300 and statistics.median(full) <= 2000 else "OVER"])
+
+
 def bench_onnx(repeats: int) -> None:
     try:
         from nnpractice import deploy
@@ -248,7 +306,7 @@ def main() -> None:
     parser.add_argument("--skip-notebooks", action="store_true")
     parser.add_argument("--skip-book", action="store_true", help="skip the full book build (about 5 minutes)")
     parser.add_argument("--only", default="", help="comma-separated sections to run, e.g. fit,playground "
-                        "(fit, batches, onnx, playground, gpu, notebooks, book)")
+                        "(fit, batches, onnx, playground, js, gpu, notebooks, book)")
     args = parser.parse_args()
     torch.set_num_threads(1)
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
@@ -258,6 +316,7 @@ def main() -> None:
     start = time.perf_counter()
     sections = {"fit": lambda: bench_fit(args.repeats), "batches": lambda: bench_batches(args.repeats),
                 "onnx": lambda: bench_onnx(args.repeats), "playground": lambda: bench_playground(args.changes),
+                "js": lambda: bench_js(args.changes),
                 "gpu": bench_gpu, "notebooks": bench_notebooks, "book": bench_book}
     only = [s for s in args.only.split(",") if s]
     unknown = [s for s in only if s not in sections]
