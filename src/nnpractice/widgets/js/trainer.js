@@ -179,7 +179,8 @@
     return { loss: loss / n, correct, grad };
   }
 
-  // Gradients of every weight and bias from d(loss)/d(logits), layer by layer from the top.
+  // Gradients of every weight and bias from d(loss)/d(logits), layer by layer from the top. One pass over each
+  // example's rows gives both dW (= delta^T input) and the delta sent below (= delta W), reading memory in order.
   function backward(model, cache, gradLogits, n) {
     const act = ACTIVATIONS[model.activation];
     const grads = new Array(model.layers.length);
@@ -188,27 +189,22 @@
       const { inputs: k, outputs: m, weight } = model.layers[l];
       const { input } = cache[l];
       const gW = new Float64Array(m * k), gb = new Float64Array(m);
+      const below = l > 0 ? new Float64Array(n * k) : null;  // d(loss)/d(input of this layer)
       for (let i = 0; i < n; i++) {
         for (let o = 0; o < m; o++) {
           const d = delta[i * m + o];
+          if (d === 0) continue;  // a dead ReLU or a dropped unit sends nothing
           gb[o] += d;
-          for (let j = 0; j < k; j++) gW[o * k + j] += d * input[i * k + j];
+          const row = o * k, at = i * k;
+          for (let j = 0; j < k; j++) gW[row + j] += d * input[at + j];
+          if (below) for (let j = 0; j < k; j++) below[at + j] += d * weight[row + j];
         }
       }
       grads[l] = { weight: gW, bias: gb };
-      if (l > 0) {
-        const below = cache[l - 1];
-        const next = new Float64Array(n * k);
-        for (let i = 0; i < n; i++) {
-          for (let j = 0; j < k; j++) {
-            let s = 0;
-            for (let o = 0; o < m; o++) s += delta[i * m + o] * weight[o * k + j];
-            const t = i * k + j;
-            if (below.mask) s *= below.mask[t];
-            next[t] = s * act.df(below.z[t], below.a[t]);
-          }
-        }
-        delta = next;
+      if (below) {  // through the dropout mask and the activation of the layer below
+        const { z, a, mask } = cache[l - 1];
+        for (let t = 0; t < n * k; t++) below[t] *= (mask ? mask[t] : 1) * act.df(z[t], a[t]);
+        delta = below;
       }
     }
     return grads;
@@ -233,25 +229,25 @@
 
     function step(grads) {
       t += 1;
+      const correction1 = 1 - beta1 ** t, sqrtCorrection2 = Math.sqrt(1 - beta2 ** t);  // Adam's, once per step
       params.forEach((p, index) => {
-        const w = p.value, g = grads[model.layers.indexOf(p.layer)][p.key], s = state[index];
+        const w = p.value, g = grads[model.layers.indexOf(p.layer)][p.key], { m, v } = state[index];
+        const l2 = name === "adamw" ? 0 : p.decay, shrink = name === "adamw" ? 1 - lr * p.decay : 1;
         for (let i = 0; i < w.length; i++) {
-          let gi = g[i];
-          if (name !== "adamw") gi += p.decay * w[i];
+          const gi = g[i] + l2 * w[i];
           if (name === "sgd") {
             w[i] -= lr * gi;
           } else if (name === "momentum") {  // the buffer starts at 0, so its first value is the gradient, as in torch
-            s.m[i] = mu * s.m[i] + gi;
-            w[i] -= lr * s.m[i];
+            m[i] = mu * m[i] + gi;
+            w[i] -= lr * m[i];
           } else if (name === "rmsprop") {
-            s.v[i] = alpha * s.v[i] + (1 - alpha) * gi * gi;
-            w[i] -= (lr * gi) / (Math.sqrt(s.v[i]) + eps);
+            v[i] = alpha * v[i] + (1 - alpha) * gi * gi;
+            w[i] -= (lr * gi) / (Math.sqrt(v[i]) + eps);
           } else {  // adam, adamw: bias-corrected moments; eps is added after the square root
-            if (name === "adamw") w[i] *= 1 - lr * p.decay;
-            s.m[i] = beta1 * s.m[i] + (1 - beta1) * gi;
-            s.v[i] = beta2 * s.v[i] + (1 - beta2) * gi * gi;
-            const denom = Math.sqrt(s.v[i]) / Math.sqrt(1 - beta2 ** t) + eps;
-            w[i] -= (lr / (1 - beta1 ** t)) * (s.m[i] / denom);
+            w[i] *= shrink;
+            m[i] = beta1 * m[i] + (1 - beta1) * gi;
+            v[i] = beta2 * v[i] + (1 - beta2) * gi * gi;
+            w[i] -= (lr / correction1) * (m[i] / (Math.sqrt(v[i]) / sqrtCorrection2 + eps));
           }
         }
       });
