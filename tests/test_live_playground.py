@@ -26,7 +26,7 @@ LRS = [0.001, 0.01, 0.1, 1.0, 3.0, 10.0]
 def page_file(tmp_path_factory):
     twin = static_twin("moons", "lr", [0.01, 0.1, 1.0], epochs=20, seed=0)
     live = live_playground("moons", {"lr": LRS, "activation": ["relu", "tanh", "sigmoid"]}, seed=0,
-                           fallback=twin, epochs=20, lr=0.1)
+                           fallback=twin, epochs=20, lr=0.1, problems=["moons", "circles", "xor"])
     path = tmp_path_factory.mktemp("live") / "live.html"
     live.save(path)
     return path, live
@@ -89,6 +89,13 @@ def test_the_page_trains_redraws_and_shares_the_run(chromium, page_file):
         assert hash_part.startswith(f"#{page.eval_on_selector('div.nnp-live', 'e => e.id')}?"), hash_part
         assert "lr=0.1" in hash_part and "problem=moons" in hash_part and "seed=0" in hash_part, hash_part
 
+        page.select_option("select[data-knob='problem']", "circles")  # another 2D problem, its own data
+        done = _wait_done(page)
+        assert done["status"] == "completed" and "problem=circles" in page.evaluate("location.hash"), done
+        page.screenshot(path=str(SHOTS / "live-circles.png"))
+        page.select_option("select[data-knob='problem']", "moons")
+        _wait_done(page)
+
         slider.focus()
         page.keyboard.press("End")  # the largest learning rate
         done = _wait_done(page)
@@ -114,13 +121,14 @@ def test_a_shared_link_restores_the_run(chromium, page_file):
     context, page, errors, _ = _open(chromium, path.as_uri())
     ident = page.eval_on_selector("div.nnp-live", "e => e.id")
     context.close()
-    url = f"{path.as_uri()}#{ident}?problem=moons&lr=0.01&activation=sigmoid&seed=5"
+    url = f"{path.as_uri()}#{ident}?problem=xor&lr=0.01&activation=sigmoid&seed=5"
     context, page, errors, refused = _open(chromium, url)
     try:
         _wait_done(page)
         assert page.locator("input[data-knob='lr']").input_value() == str(LRS.index(0.01))
         assert page.locator("input[data-knob='activation']").input_value() == "2"
         assert page.locator("input[aria-label='seed']").input_value() == "5"
+        assert page.locator("select[data-knob='problem']").input_value() == "xor"
         assert "lr=0.01" in page.evaluate("location.hash")
         assert not errors and not refused
     finally:

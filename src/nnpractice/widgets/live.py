@@ -17,6 +17,7 @@ import json
 from numbers import Integral
 from pathlib import Path
 
+from .. import data
 from .._validation import InstanceOf, Interval, Options, invalid, validate_params
 from .knobs import IMAGE_PROBLEMS, KNOBS, PROBLEMS, check_config, format_value
 from .problems import problem_data, problem_shape
@@ -53,15 +54,31 @@ def _rounded(tensor) -> list:
     return [[round(float(v), 5) for v in row] for row in tensor.tolist()]
 
 
+def _problem_spec(problem: str, fixed: dict, seed: int) -> dict:
+    """One problem's data for the page (rounded to 5 decimals) and, for 2D sets, the extent of its map."""
+    X_train, y_train, X_val, y_val = problem_data(problem, fixed["train_size"], fixed["noise"], seed=seed)
+    train, val = _rounded(X_train), _rounded(X_val)
+    extent = []
+    if problem not in IMAGE_PROBLEMS:
+        both = X_train.new_tensor(train + val)
+        low, high = both.min(0).values, both.max(0).values
+        pad = 0.1 * (high - low)
+        extent = [float(low[0] - pad[0]), float(high[0] + pad[0]), float(low[1] - pad[1]), float(high[1] + pad[1])]
+    return {"data": {"train": {"X": train, "y": y_train.tolist()}, "val": {"X": val, "y": y_val.tolist()}},
+            "extent": extent}
+
+
 @validate_params({"problem": [Options(*PROBLEMS)], "knobs": [InstanceOf(dict, "a dict of knob names to lists of values")],
-                  "seed": [PAGE_SEED], "fallback": [StaticTwin, None]})
+                  "seed": [PAGE_SEED], "fallback": [StaticTwin, None],
+                  "problems": [InstanceOf((list, tuple), "a list of 2D problem names"), None]})
 def live_playground(problem: str = "moons", knobs: dict | None = None, *, seed: int = 0,
-                    fallback: StaticTwin | None = None, **settings) -> LivePlayground:
+                    fallback: StaticTwin | None = None, problems=None, **settings) -> LivePlayground:
     """A playground the HTML page trains itself: one slider per entry of ``knobs`` (name: its values).
 
     The other settings take their defaults or ``settings`` (as in :func:`~nnpractice.widgets.static_twin`);
     each slider starts at the value ``settings`` gives it, else at its middle value. The data are those of
     ``problem_data(problem, train_size, noise, seed=seed)``; ``seed`` also seeds the page's first run.
+    ``problems`` lists 2D toy sets the reader may switch to (``problem`` first), each embedded in the page.
     """
     knobs = {"lr": [0.001, 0.01, 0.1, 1.0, 10.0]} if knobs is None else knobs
     if not knobs:
@@ -80,20 +97,18 @@ def live_playground(problem: str = "moons", knobs: dict | None = None, *, seed: 
     for activation in chosen.get("activation", [fixed["activation"]]):
         if activation not in LIVE_ACTIVATIONS:
             raise invalid("activation", activation, "one of " + ", ".join(map(repr, LIVE_ACTIVATIONS)) + " in the page")
-    X_train, y_train, X_val, y_val = problem_data(problem, fixed["train_size"], fixed["noise"], seed=seed)
+    problems = [problem] if problems is None else list(problems)
+    if not problems or problems[0] != problem or len(set(problems)) != len(problems):
+        raise invalid("problems", problems, f"distinct problem names starting with problem={problem!r}")
+    for name in problems[1:]:
+        if name in IMAGE_PROBLEMS or name not in PROBLEMS or problem in IMAGE_PROBLEMS:
+            raise invalid("problems", name, "2D toy sets to switch between: " + ", ".join(map(repr, data.TOY_PROBLEMS)))
     inputs, classes = problem_shape(problem)
     is_2d = problem not in IMAGE_PROBLEMS
-    extent = []
-    if is_2d:
-        both = X_train.new_tensor(_rounded(X_train) + _rounded(X_val))
-        low, high = both.min(0).values, both.max(0).values
-        pad = 0.1 * (high - low)
-        extent = [float(low[0] - pad[0]), float(high[0] + pad[0]), float(low[1] - pad[1]), float(high[1] + pad[1])]
     spec = {"problem": problem, "is2d": is_2d, "inputs": inputs, "classes": classes, "seed": seed,
-            "knobs": sliders, "fixed": {k: v for k, v in fixed.items() if k in LIVE_KNOBS}, "extent": extent,
+            "knobs": sliders, "fixed": {k: v for k, v in fixed.items() if k in LIVE_KNOBS},
             "lossLimits": list(Renderer.LOSS_LIMITS["2d" if is_2d else "image"]),
-            "data": {"train": {"X": _rounded(X_train), "y": y_train.tolist()},
-                     "val": {"X": _rounded(X_val), "y": y_val.tolist()}}}
+            "problems": {name: _problem_spec(name, fixed, seed) for name in problems}}
     # "</" would end the <script> element early; "<\/" is the same JSON string.
     spec_json = json.dumps(spec, separators=(",", ":")).replace("</", "<\\/")
     ident = f"nnp-live-{next(_IDS)}"

@@ -27,9 +27,9 @@
     return a.map((x, i) => Math.round(x + (b[i] - x) * s));
   }
 
-  function drawBoundary(canvas, run, spec) {
+  function drawBoundary(canvas, run, problem) {
     const ctx = canvas.getContext("2d"), w = canvas.width, h = canvas.height;
-    const [x0, x1, y0, y1] = spec.extent;
+    const [x0, x1, y0, y1] = problem.extent;
     const points = [];
     for (let j = 0; j < GRID; j++) for (let i = 0; i < GRID; i++) {
       points.push([x0 + ((i + 0.5) / GRID) * (x1 - x0), y1 - ((j + 0.5) / GRID) * (y1 - y0)]);
@@ -45,7 +45,7 @@
     small.getContext("2d").putImageData(image, 0, 0);
     ctx.imageSmoothingEnabled = true;
     ctx.drawImage(small, 0, 0, w, h);
-    const { X, y } = spec.data.train;
+    const { X, y } = problem.data.train;
     X.forEach((row, k) => {
       const px = ((row[0] - x0) / (x1 - x0)) * w, py = ((y1 - row[1]) / (y1 - y0)) * h;
       ctx.beginPath();
@@ -94,29 +94,36 @@
     const ui = root.querySelector(".nnp-live-ui"), fallback = root.querySelector(".nnp-live-fallback");
     if (fallback && fallback.children.length) {  // the static twin stays, folded: PyTorch's figures to compare with
       const details = el("details", { class: "nnp-live-precomputed" },
-        el("summary", {}, "The same sweep precomputed with PyTorch when the book was built"));
+        el("summary", {}, "The static version: figures precomputed with PyTorch when the book was built"));
       ui.after(details);  // below the live version
       details.append(fallback);
     }
     ui.hidden = false;
-    const state = { seed: spec.seed };
+    const state = { seed: spec.seed, problem: spec.problem };
     spec.knobs.forEach((k) => { state[k.name] = k.values[k.start]; });
 
     // The URL hash: #<id>?problem=moons&lr=0.1&seed=0 restores a shared run (unknown or bad values are ignored).
     const prefix = `#${root.id}?`;
     if (location.hash.startsWith(prefix)) {
       const params = new URLSearchParams(location.hash.slice(prefix.length));
-      if (!params.has("problem") || params.get("problem") === spec.problem) {
-        spec.knobs.forEach((k) => {
-          const i = k.values.map(String).indexOf(params.get(k.name));
-          if (i >= 0) state[k.name] = k.values[i];
-        });
-        const seed = Number(params.get("seed"));
-        if (Number.isInteger(seed) && seed >= 0) state.seed = seed;
-      }
+      if (Object.hasOwn(spec.problems, params.get("problem"))) state.problem = params.get("problem");
+      spec.knobs.forEach((k) => {
+        const i = k.values.map(String).indexOf(params.get(k.name));
+        if (i >= 0) state[k.name] = k.values[i];
+      });
+      const seed = Number(params.get("seed"));
+      if (params.has("seed") && Number.isInteger(seed) && seed >= 0 && seed < 2 ** 32) state.seed = seed;
     }
 
     const controls = ui.querySelector(".nnp-live-controls");
+    const names = Object.keys(spec.problems);
+    if (names.length > 1) {
+      const select = el("select", { "aria-label": "problem", "data-knob": "problem" });
+      names.forEach((n) => select.append(el("option", { value: n }, n)));
+      select.value = state.problem;
+      select.addEventListener("change", () => { state.problem = select.value; restart(); });
+      controls.append(el("label", {}, "problem ", select));
+    }
     spec.knobs.forEach((k) => {
       const value = el("output", { class: "nnp-live-value" }, format(state[k.name]));
       const input = el("input", { type: "range", min: "0", max: String(k.values.length - 1), step: "1",
@@ -147,7 +154,7 @@
     function restart() {
       const mine = ++generation;
       const changed = performance.now();
-      const hash = new URLSearchParams({ problem: spec.problem, ...Object.fromEntries(spec.knobs.map((k) => [k.name, state[k.name]])), seed: state.seed });
+      const hash = new URLSearchParams({ problem: state.problem, ...Object.fromEntries(spec.knobs.map((k) => [k.name, state[k.name]])), seed: state.seed });
       link.href = `#${root.id}?${hash}`;
       if (root.dataset.updateHash !== "false") history.replaceState(null, "", link.href);
       const settings = { ...spec.fixed };
@@ -155,7 +162,8 @@
       const width = settings.width, depth = settings.depth;
       let run;
       try {
-        run = NNTrainer.createRun({ train: spec.data.train, val: spec.data.val, inputs: spec.inputs, classes: spec.classes,
+        const { data } = spec.problems[state.problem];
+        run = NNTrainer.createRun({ train: data.train, val: data.val, inputs: spec.inputs, classes: spec.classes,
           hidden: Array(depth).fill(width), activation: settings.activation, dropout: settings.dropout,
           optimizer: settings.optimizer, lr: settings.lr, l1: settings.l1, l2: settings.l2,
           batchSize: settings.batch_size, epochs: settings.epochs, seed: state.seed });
@@ -179,7 +187,7 @@
 
     function draw(run, settings) {
       const hist = run.history, last = hist[hist.length - 1];
-      if (spec.is2d) drawBoundary(mapCanvas, run, spec);
+      if (spec.is2d) drawBoundary(mapCanvas, run, spec.problems[state.problem]);
       drawCurves(lossCanvas, [{ values: hist.map((r) => r.loss), color: "#1f77b4", label: "training" },
         { values: hist.map((r) => r.valLoss), color: "#ff7f0e", label: "validation" }],
       { title: "cross-entropy loss (log scale)", epochs: settings.epochs, low: spec.lossLimits[0], high: spec.lossLimits[1], log: true });
