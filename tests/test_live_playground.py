@@ -85,6 +85,17 @@ def test_the_page_trains_redraws_and_shares_the_run(chromium, page_file):
             first_frames.append(float(done["firstFrameMs"]))
             full_runs.append(float(done["runMs"]))
         assert slider.input_value() == str(LRS.index(0.1))
+        box = slider.bounding_box()  # a mouse drag of the thumb to the left end: the smallest rate
+        page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+        page.mouse.down()
+        page.mouse.move(box["x"] + 1, box["y"] + box["height"] / 2, steps=8)
+        page.mouse.up()
+        done = _wait_done(page)
+        assert slider.input_value() == "0" and "lr=0.001" in page.evaluate("location.hash"), page.evaluate("location.hash")
+        first_frames.append(float(done["firstFrameMs"]))
+        full_runs.append(float(done["runMs"]))
+        slider.fill(str(LRS.index(0.1)))  # back to the start for what follows
+        _wait_done(page)
         hash_part = page.evaluate("location.hash")
         assert hash_part.startswith(f"#{page.eval_on_selector('div.nnp-live', 'e => e.id')}?"), hash_part
         assert "lr=0.1" in hash_part and "problem=moons" in hash_part and "seed=0" in hash_part, hash_part
