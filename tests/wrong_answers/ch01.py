@@ -131,14 +131,7 @@ WRONG_ANSWERS = {
         '    rates = throughput[dev.type]\n'
         '    return next(bs for bs, r in zip(batch_sizes, rates) if r >= fraction * max(rates))\n'
         'knee = saturating_batch(batch_sizes, throughput[dev.type], fraction=0.8)\n',
-        # right function, applied to the step times instead of the throughputs
-        'def saturating_batch(batch_sizes, throughputs, fraction=0.8):\n'
-        '    if len(batch_sizes) != len(throughputs):\n        raise ValueError("bad")\n'
-        '    if not 0 < fraction <= 1:\n        raise ValueError("bad")\n'
-        '    measured = [(bs, r) for bs, r in zip(batch_sizes, throughputs) if r == r]\n'
-        '    if not measured:\n        raise ValueError("bad")\n'
-        '    best = max(r for _, r in measured)\n'
-        '    return next(bs for bs, r in measured if r >= fraction * best)\n'
-        'knee = saturating_batch(batch_sizes, step_seconds[dev.type], fraction=0.8)\n',
+        # Not here: the right function applied to the step times. Where throughput saturates only at the largest
+        # batch (a loaded machine), both curves give the same knee and that answer is right by luck (CI, 2026-12-02).
     ],
 }
