@@ -8,9 +8,15 @@
 - :func:`max_abs_difference` is the equivalence check: the largest absolute difference
   between the ONNX outputs and eager PyTorch on the same real inputs.
 - :func:`latency` and :func:`latency_table` time single calls at chosen batch sizes.
-- :func:`quantize_dynamic` stores the weights of linear layers as 8-bit integers.
+- :func:`quantize_dynamic` stores the weights as 8-bit integers and quantizes activations on
+  the fly; :func:`quantize_static` also fixes the activations' scales beforehand from
+  calibration inputs, the scheme ONNX Runtime recommends for convnets.
+- :func:`write_contract` stores the model's preprocessing contract (the value range its
+  inputs must lie in, how raw data become inputs) inside the ONNX file, and
+  :func:`read_contract` reads it back from a session.
 - :class:`PredictionServer` serves an ONNX file over HTTP on 127.0.0.1, validating every
-  request, and :func:`post_json` is the client used to query it.
+  request against the input shape and the file's contract, and :func:`post_json` is the
+  client used to query it.
 
 >>> import tempfile, torch
 >>> net = torch.nn.Linear(3, 2)
@@ -20,9 +26,12 @@
 (['batch', 3], True)
 >>> validate_inputs({"inputs": [[1, 2.5, 0]]}, (3,))
 array([[1. , 2.5, 0. ]], dtype=float32)
+>>> read_contract(onnx_session(write_contract(path, (0.0, 1.0), normalization="x / 255")))["value_range"]
+[0.0, 1.0]
 """
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import logging
@@ -305,6 +314,126 @@ def quantize_dynamic(path, out_path) -> Path:
     return out_path
 
 
+_CALIBRATION_METHODS = ("minmax", "entropy", "percentile")
+
+
+@validate_params({"path": [_ONNX_PATH], "out_path": [_ONNX_PATH],
+                  "calibration": [InstanceOf((torch.Tensor, np.ndarray), "a batch of real inputs, batch axis first",
+                                             example=lambda: torch.zeros(4, 2))],
+                  "method": [Options(*_CALIBRATION_METHODS)], "per_channel": ["boolean"],
+                  "batch_size": [Interval(Integral, 1, None)]})
+def quantize_static(path, out_path, calibration, *, method: str = "minmax", per_channel: bool = False,
+                    batch_size: int = 32) -> Path:
+    """Write ``out_path``: the ONNX model at ``path`` with int8 weights and activations (static quantization).
+
+    The model is run on ``calibration`` (real inputs, a few hundred are enough) to fix each
+    activation's range once, by ``method``: ``"minmax"`` (the observed minimum and maximum),
+    ``"entropy"`` (the range that keeps the histogram's information) or ``"percentile"`` (the
+    99.999th percentile, ignoring rare outliers). The file holds QuantizeLinear /
+    DequantizeLinear pairs around each operator (QDQ format); ``per_channel`` gives every
+    output channel of a weight its own scale. Returns ``out_path``.
+    """
+    import onnx
+    from onnxruntime.quantization import CalibrationDataReader, CalibrationMethod, QuantFormat, QuantType
+    from onnxruntime.quantization import quantize_static as ort_quantize_static
+
+    path, out_path = Path(path), Path(out_path)
+    if not path.is_file():
+        raise invalid("path", str(path), "an existing .onnx file")
+    if calibration.ndim < 1 or len(calibration) == 0:
+        raise invalid("calibration", calibration, "a batch of at least one real input, batch axis first")
+    inputs = _as_float32_array(calibration)
+    if not np.isfinite(inputs).all():
+        raise invalid("calibration", calibration, "finite numbers", "it holds NaN or infinity")
+    model = onnx.load(str(path))
+    del model.graph.value_info[:]  # as in quantize_dynamic
+    name = model.graph.input[0].name
+
+    class Batches(CalibrationDataReader):
+        def __init__(self):
+            self.batches = iter([{name: inputs[i:i + batch_size]} for i in range(0, len(inputs), batch_size)])
+
+        def get_next(self):
+            return next(self.batches, None)
+
+    methods = {"minmax": CalibrationMethod.MinMax, "entropy": CalibrationMethod.Entropy,
+               "percentile": CalibrationMethod.Percentile}
+    root = logging.getLogger()
+    level = root.level
+    root.setLevel(logging.ERROR)  # the quantizer logs advice on the root logger and prints histogram notes
+    try:
+        with open(os.devnull, "w") as sink, contextlib.redirect_stdout(sink):
+            ort_quantize_static(model, str(out_path), Batches(), quant_format=QuantFormat.QDQ,
+                                activation_type=QuantType.QInt8, weight_type=QuantType.QInt8,
+                                per_channel=per_channel, calibrate_method=methods[method])
+    finally:
+        root.setLevel(level)
+    return out_path
+
+
+# --------------------------------------------------------------------------- #
+# The preprocessing contract
+# --------------------------------------------------------------------------- #
+
+CONTRACT_KEY = "nnpractice.preprocessing"  # the key of the contract in the ONNX file's metadata_props
+
+
+class _ValueRange(Constraint):
+    """A pair ``(low, high)`` of finite real numbers with ``low < high``."""
+
+    def accepts(self, value) -> bool:
+        return (isinstance(value, (list, tuple)) and len(value) == 2
+                and all(isinstance(v, Real) and not isinstance(v, bool) and math.isfinite(v) for v in value)
+                and value[0] < value[1])
+
+    def __str__(self) -> str:
+        return "a pair (low, high) of finite numbers with low < high"
+
+    def valid_example(self):
+        return (0.0, 1.0)
+
+    def invalid_examples(self) -> list:
+        return [(1.0, 0.0), (0.0, float("nan")), "0-1"]
+
+
+@validate_params({"path": [_ONNX_PATH], "value_range": [_ValueRange()], "normalization": [str],
+                  "classes": [Sequences(str), None]})
+def write_contract(path, value_range: Sequence[float], *, normalization: str,
+                   classes: Sequence[str] | None = None) -> Path:
+    """Store the preprocessing contract in the ONNX file ``path`` (in place) and return ``path``.
+
+    The contract says what the model was trained on: every input value lies in
+    ``value_range`` (``[low, high]``), and ``normalization`` says in words how raw data
+    become such inputs (for example ``"pixels / 255, no mean subtraction"``); ``classes``
+    names the outputs. It travels inside the file (ONNX ``metadata_props``, key
+    :data:`CONTRACT_KEY`), so every runtime and client can read it, and
+    :class:`PredictionServer` refuses inputs outside the range.
+    """
+    import onnx
+
+    path = Path(path)
+    if not path.is_file():
+        raise invalid("path", str(path), "an existing .onnx file")
+    contract = {"value_range": [float(value_range[0]), float(value_range[1])], "normalization": normalization}
+    if classes is not None:
+        contract["classes"] = list(classes)
+    model = onnx.load(str(path))
+    kept = [p for p in model.metadata_props if p.key != CONTRACT_KEY]  # a second call replaces the contract
+    del model.metadata_props[:]
+    model.metadata_props.extend(kept)
+    model.metadata_props.add(key=CONTRACT_KEY, value=json.dumps(contract))
+    onnx.save(model, str(path))
+    return path
+
+
+@validate_params({"session": _SESSION})
+def read_contract(session) -> dict | None:
+    """The preprocessing contract stored in the session's file (see :func:`write_contract`), or None."""
+    text = session.get_modelmeta().custom_metadata_map.get(CONTRACT_KEY)
+    return None if text is None else json.loads(text)
+
+
+
 # --------------------------------------------------------------------------- #
 # A minimal prediction service
 # --------------------------------------------------------------------------- #
@@ -316,12 +445,16 @@ class BadRequest(ValueError):
 
 @validate_params({"payload": ["no_validation"],  # any decoded JSON: checking it is this function's job
                   "feature_shape": [Sequences(Interval(Integral, 1, None))],
-                  "max_batch": [Interval(Integral, 1, None)]})
-def validate_inputs(payload, feature_shape: Sequence[int], *, max_batch: int = 256) -> np.ndarray:
+                  "max_batch": [Interval(Integral, 1, None)], "value_range": [_ValueRange(), None]})
+def validate_inputs(payload, feature_shape: Sequence[int], *, max_batch: int = 256,
+                    value_range: Sequence[float] | None = None) -> np.ndarray:
     """Turn a decoded JSON ``payload`` into a float32 batch of shape ``[n, *feature_shape]``, or raise BadRequest.
 
     The payload must be an object ``{"inputs": [...]}`` whose list holds ``n`` examples
     (1 ≤ n ≤ ``max_batch``), each a nested list of finite numbers of shape ``feature_shape``.
+    With ``value_range`` ``(low, high)`` (the model's preprocessing contract), every value
+    must also lie in ``[low, high]``: an input prepared another way (pixels in 0–255 for a
+    model trained on 0–1) is refused instead of silently answered.
     """
     if not isinstance(payload, dict) or "inputs" not in payload:
         raise BadRequest('expected a JSON object with the key "inputs" (a list of examples)')
@@ -347,7 +480,15 @@ def validate_inputs(payload, feature_shape: Sequence[int], *, max_batch: int = 2
 
     for example in inputs:
         check_numbers(example, 0)
-    return np.asarray(inputs, dtype=np.float32).reshape(len(inputs), *feature_shape)
+    batch = np.asarray(inputs, dtype=np.float32).reshape(len(inputs), *feature_shape)
+    if value_range is not None:
+        low, high = value_range
+        below, above = batch < low, batch > high
+        if below.any() or above.any():
+            raise BadRequest(f"every value must lie in [{low:g}, {high:g}], the model's preprocessing contract; "
+                             f"{int(below.sum() + above.sum())} values lie outside (from {float(batch.min()):g} to "
+                             f"{float(batch.max()):g}): prepare the inputs as the contract says")
+    return batch
 
 
 class PredictionServer:
@@ -355,8 +496,10 @@ class PredictionServer:
 
     ``POST /predict`` with ``{"inputs": [example, ...]}`` answers 200 with
     ``{"predictions": [class, ...], "probabilities": [[...], ...]}``; a body that is not
-    JSON, a wrong shape, a non-number or too many examples answers 400 with
-    ``{"error": message}``; anything else 404. The server runs in a background thread;
+    JSON, a wrong shape, a non-number, a value outside the file's contract (see
+    :func:`write_contract`) or too many examples answers 400 with ``{"error": message}``;
+    anything else 404. ``GET /health`` also returns the contract, so a client can read how
+    to prepare its inputs. The server runs in a background thread;
     use it as a context manager or call :meth:`start` and :meth:`stop`.
     """
 
@@ -372,6 +515,8 @@ class PredictionServer:
             raise invalid("onnx_path", str(onnx_path), "a model whose input has fixed sizes beyond the batch axis",
                           f"its input shape is {shape}")
         self.feature_shape = [int(d) for d in shape[1:]]
+        self.contract = read_contract(self.session)
+        self.value_range = None if self.contract is None else tuple(self.contract["value_range"])
         self.max_batch = max_batch
         self.max_body_bytes = max_body_bytes
         self.requests_served = 0
@@ -408,7 +553,8 @@ class PredictionServer:
 
             def do_GET(self):
                 if self.path == "/health":
-                    self._send(200, {"status": "ok", "input_shape": ["batch", *server.feature_shape]})
+                    self._send(200, {"status": "ok", "input_shape": ["batch", *server.feature_shape],
+                                     "contract": server.contract})
                 else:
                     self._send(404, {"error": f"unknown path {self.path}; use POST /predict or GET /health"})
 
@@ -431,7 +577,8 @@ class PredictionServer:
                     self._send(400, {"error": f"the body is not valid JSON: {err}"})
                     return
                 try:
-                    batch = validate_inputs(payload, server.feature_shape, max_batch=server.max_batch)
+                    batch = validate_inputs(payload, server.feature_shape, max_batch=server.max_batch,
+                                            value_range=server.value_range)
                 except BadRequest as err:
                     self._send(400, {"error": str(err)})
                     return
