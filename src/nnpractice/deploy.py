@@ -292,8 +292,9 @@ def onnx_runner(session) -> Callable[[np.ndarray], np.ndarray]:
 def quantize_dynamic(path, out_path) -> Path:
     """Write ``out_path``: the ONNX model at ``path`` with 8-bit integer weights (dynamic quantization).
 
-    Weights of matrix multiplications are stored as int8 with a scale; activations are
-    quantized on the fly at run time. Returns ``out_path``.
+    Weights of matrix multiplications and convolutions are stored as int8 with a scale;
+    each activation's scale is computed from the tensor at run time, on every call
+    (``DynamicQuantizeLinear``). Returns ``out_path``.
     """
     import onnx
     from onnxruntime.quantization import QuantType
