@@ -1,6 +1,7 @@
 import json
 import math
 import threading
+import urllib.request
 
 import numpy as np
 import pytest
@@ -207,3 +208,52 @@ def test_service_answers_a_burst_of_good_requests_and_every_bad_one(trained):
         status, answer = deploy.post_json(server.url + "/predict", {"inputs": X[:2].tolist()})
         assert status == 200 and answer["predictions"] == expected[:2].tolist()
         assert server.requests_served == 41
+
+
+def test_the_contract_travels_in_the_file_and_the_service_enforces_it(trained, tmp_path):
+    model, path, X, _ = trained
+    plain = deploy.onnx_session(path)
+    assert deploy.read_contract(plain) is None  # exported without one
+    with_contract = tmp_path / "digits-contract.onnx"
+    with_contract.write_bytes(path.read_bytes())
+    deploy.write_contract(with_contract, (0.0, 1.0), normalization="pixels / 16", classes=[str(d) for d in range(10)])
+    deploy.write_contract(with_contract, (0.0, 1.0), normalization="pixels / 16 (final)")  # replaces, not adds
+    contract = deploy.read_contract(deploy.onnx_session(with_contract))
+    assert contract == {"value_range": [0.0, 1.0], "normalization": "pixels / 16 (final)"}
+    # the contract changes no weight: the file still answers as before
+    assert np.array_equal(deploy.run_onnx(deploy.onnx_session(with_contract), X[:16]), deploy.run_onnx(plain, X[:16]))
+    raw = (X[:2] * 16).tolist()  # the same digits prepared another way: 0-16 instead of 0-1
+    with deploy.PredictionServer(with_contract) as server:
+        with urllib.request.urlopen(server.url + "/health", timeout=10) as answer:
+            health = json.loads(answer.read())
+        assert health["contract"] == contract
+        status, body = deploy.post_json(server.url + "/predict", {"inputs": X[:2].tolist()})
+        assert status == 200 and len(body["predictions"]) == 2
+        status, body = deploy.post_json(server.url + "/predict", {"inputs": raw})
+        assert status == 400 and "[0, 1]" in body["error"] and "contract" in body["error"], body
+        edge = [[0.0] * 63 + [1.0]]  # the range's ends are inside it
+        assert deploy.post_json(server.url + "/predict", {"inputs": edge})[0] == 200
+    with deploy.PredictionServer(path) as server:  # no contract: nothing to enforce, the raw input is answered
+        assert deploy.post_json(server.url + "/predict", {"inputs": raw})[0] == 200
+
+
+def test_validate_inputs_checks_the_value_range_only_when_given():
+    assert deploy.validate_inputs({"inputs": [[0.0, 1.0]]}, [2], value_range=(0, 1)).shape == (1, 2)
+    with pytest.raises(deploy.BadRequest, match=r"\[0, 1\].*1 values lie outside \(from 0 to 255\)"):
+        deploy.validate_inputs({"inputs": [[0.0, 255.0]]}, [2], value_range=(0, 1))
+    assert deploy.validate_inputs({"inputs": [[0.0, 255.0]]}, [2]).max() == 255.0
+    with pytest.raises(ValueError, match="value_range"):
+        deploy.validate_inputs({"inputs": [[0.0, 1.0]]}, [2], value_range=(1, 0))
+
+
+def test_static_quantization_is_smaller_and_agrees_on_real_inputs(trained, tmp_path):
+    _, path, X, _ = trained
+    out = deploy.quantize_static(path, tmp_path / "static.onnx", X[:256].numpy())
+    assert out.stat().st_size < path.stat().st_size
+    float_pred = deploy.run_onnx(deploy.onnx_session(path), X).argmax(1)
+    int8_pred = deploy.run_onnx(deploy.onnx_session(out), X).argmax(1)
+    assert (float_pred == int8_pred).mean() > 0.95
+    bad = X[:8].numpy().copy()
+    bad[3, 5] = np.nan
+    with pytest.raises(ValueError, match="calibration"):
+        deploy.quantize_static(path, tmp_path / "bad.onnx", bad)
