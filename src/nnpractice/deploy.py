@@ -92,6 +92,14 @@ class _Session(Constraint):
 
 _SESSION = [_Session()]
 
+
+def _existing_onnx(path) -> Path:
+    """``path`` as a Path, or the one error for an ONNX file that is not there."""
+    path = Path(path)
+    if not path.is_file():
+        raise invalid("path", str(path), "an existing .onnx file")
+    return path
+
 # --------------------------------------------------------------------------- #
 # Export and run
 # --------------------------------------------------------------------------- #
@@ -161,9 +169,7 @@ def onnx_session(path, *, num_threads: int = 1):
     """An ONNX Runtime ``InferenceSession`` on the CPU with ``num_threads`` intra-op threads."""
     import onnxruntime as ort
 
-    path = Path(path)
-    if not path.is_file():
-        raise invalid("path", str(path), "an existing .onnx file")
+    path = _existing_onnx(path)
     options = ort.SessionOptions()
     options.intra_op_num_threads = num_threads
     options.inter_op_num_threads = 1
@@ -288,6 +294,27 @@ def onnx_runner(session) -> Callable[[np.ndarray], np.ndarray]:
 # --------------------------------------------------------------------------- #
 
 
+def _model_for_quantizer(path):
+    """The ONNX model at ``path``, loaded for ONNX Runtime's quantizer."""
+    import onnx
+
+    model = onnx.load(str(_existing_onnx(path)))
+    del model.graph.value_info[:]  # the exporter's stored shapes can confuse the quantizer's shape inference
+    return model
+
+
+@contextlib.contextmanager
+def _root_logger_at_error():
+    """The quantizer logs advice on the root logger: keep it at ERROR while it runs."""
+    root = logging.getLogger()
+    level = root.level
+    root.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        root.setLevel(level)
+
+
 @validate_params({"path": [_ONNX_PATH], "out_path": [_ONNX_PATH]})
 def quantize_dynamic(path, out_path) -> Path:
     """Write ``out_path``: the ONNX model at ``path`` with 8-bit integer weights (dynamic quantization).
@@ -296,22 +323,13 @@ def quantize_dynamic(path, out_path) -> Path:
     each activation's scale is computed from the tensor at run time, on every call
     (``DynamicQuantizeLinear``). Returns ``out_path``.
     """
-    import onnx
     from onnxruntime.quantization import QuantType
     from onnxruntime.quantization import quantize_dynamic as ort_quantize_dynamic
 
-    path, out_path = Path(path), Path(out_path)
-    if not path.is_file():
-        raise invalid("path", str(path), "an existing .onnx file")
-    model = onnx.load(str(path))
-    del model.graph.value_info[:]  # the exporter's stored shapes can confuse the quantizer's shape inference
-    root = logging.getLogger()
-    level = root.level
-    root.setLevel(logging.ERROR)  # the quantizer logs advice on the root logger
-    try:
+    out_path = Path(out_path)
+    model = _model_for_quantizer(path)
+    with _root_logger_at_error():
         ort_quantize_dynamic(model, str(out_path), weight_type=QuantType.QInt8)
-    finally:
-        root.setLevel(level)
     return out_path
 
 
@@ -334,20 +352,17 @@ def quantize_static(path, out_path, calibration, *, method: str = "minmax", per_
     DequantizeLinear pairs around each operator (QDQ format); ``per_channel`` gives every
     output channel of a weight its own scale. Returns ``out_path``.
     """
-    import onnx
     from onnxruntime.quantization import CalibrationDataReader, CalibrationMethod, QuantFormat, QuantType
     from onnxruntime.quantization import quantize_static as ort_quantize_static
 
-    path, out_path = Path(path), Path(out_path)
-    if not path.is_file():
-        raise invalid("path", str(path), "an existing .onnx file")
+    out_path = Path(out_path)
+    _existing_onnx(path)
     if calibration.ndim < 1 or len(calibration) == 0:
         raise invalid("calibration", calibration, "a batch of at least one real input, batch axis first")
     inputs = _as_float32_array(calibration)
     if not np.isfinite(inputs).all():
         raise invalid("calibration", calibration, "finite numbers", "it holds NaN or infinity")
-    model = onnx.load(str(path))
-    del model.graph.value_info[:]  # as in quantize_dynamic
+    model = _model_for_quantizer(path)
     name = model.graph.input[0].name
 
     class Batches(CalibrationDataReader):
@@ -359,16 +374,11 @@ def quantize_static(path, out_path, calibration, *, method: str = "minmax", per_
 
     methods = {"minmax": CalibrationMethod.MinMax, "entropy": CalibrationMethod.Entropy,
                "percentile": CalibrationMethod.Percentile}
-    root = logging.getLogger()
-    level = root.level
-    root.setLevel(logging.ERROR)  # the quantizer logs advice on the root logger and prints histogram notes
-    try:
-        with open(os.devnull, "w") as sink, contextlib.redirect_stdout(sink):
-            ort_quantize_static(model, str(out_path), Batches(), quant_format=QuantFormat.QDQ,
-                                activation_type=QuantType.QInt8, weight_type=QuantType.QInt8,
-                                per_channel=per_channel, calibrate_method=methods[method])
-    finally:
-        root.setLevel(level)
+    # the calibrator also prints histogram notes to stdout
+    with _root_logger_at_error(), open(os.devnull, "w") as sink, contextlib.redirect_stdout(sink):
+        ort_quantize_static(model, str(out_path), Batches(), quant_format=QuantFormat.QDQ,
+                            activation_type=QuantType.QInt8, weight_type=QuantType.QInt8,
+                            per_channel=per_channel, calibrate_method=methods[method])
     return out_path
 
 
@@ -412,9 +422,7 @@ def write_contract(path, value_range: Sequence[float], *, normalization: str,
     """
     import onnx
 
-    path = Path(path)
-    if not path.is_file():
-        raise invalid("path", str(path), "an existing .onnx file")
+    path = _existing_onnx(path)
     contract = {"value_range": [float(value_range[0]), float(value_range[1])], "normalization": normalization}
     if classes is not None:
         contract["classes"] = list(classes)
