@@ -133,11 +133,18 @@ class ChapterKernel:
 
 
 @contextlib.contextmanager
-def chapter_kernel(path: Path, seed: int):
-    """A fresh kernel for chapter `path` with ``NNPRACTICE_SEED=seed``, working in the chapter's folder."""
+def chapter_kernel(path: Path, seed: int, answers_dir: Path | None = None):
+    """A fresh kernel for chapter `path` with ``NNPRACTICE_SEED=seed``, working in the chapter's folder.
+
+    With `answers_dir`, the hidden tests write their records there (``nnpractice.answers``), as under the grader.
+    """
     client = NotebookClient(read(path), timeout=CELL_TIMEOUT, kernel_name="python3", record_timing=False,
                             resources={"metadata": {"path": str(path.parent)}})
-    with client.setup_kernel(env=dict(os.environ, NNPRACTICE_SEED=str(seed))):
+    env = dict(os.environ, NNPRACTICE_SEED=str(seed))
+    env.pop("NNPRACTICE_VARIANT", None)
+    if answers_dir is not None:
+        env["NNPRACTICE_ANSWERS_DIR"] = str(answers_dir)
+    with client.setup_kernel(env=env):
         yield ChapterKernel(path, seed, client)
 
 

@@ -8,17 +8,20 @@ This is the one seed-0 execution of each chapter in ``make test``: the notebook 
 top-to-bottom run goes into the jupyter-cache that the book build reads, so the book only renders it,
 and the first model's fingerprint is kept for the seed test (tests/test_claims.py).
 
-A wrong answer must also fail with the usual comparison functions patched to always agree
-(the trick of a student who monkeypatches ``torch.allclose``): at least two exercises per
-chapter (all of them, where a chapter has fewer) must reject every listed wrong answer that way,
-so their hidden tests check
-properties by more than one route.
+The grader does not trust the kernel's asserts: it judges what each hidden test *records*
+(``nnpractice.answers``) against the solution's record, in its own process. So every wrong answer must
+also fail that way, as the hostile student would run it: the test cell with every ``assert`` removed and
+``torch.allclose`` & co. patched to always agree, and only the record deciding. And the solution's record
+must be the same on a second run (the grader compares two separate runs).
 """
+import ast
 import copy
+from pathlib import Path
 
 import pytest
 from nbclient.exceptions import CellExecutionError
 
+from nnpractice import answers
 from notebook_runs import cached_record, chapter_kernel, forget_cached, record_first_model, store_in_cache
 from notebook_tools import CHAPTERS, exercises, nbgrader, read, wrong_answers
 
@@ -44,21 +47,42 @@ def test_every_wrong_answer_belongs_to_an_exercise():
     assert set(wrong_answers()) <= solution_ids
 
 
+def without_asserts(source: str) -> str:
+    """`source` with every ``assert`` statement replaced by ``pass`` (what a hostile input transformer does)."""
+    class Strip(ast.NodeTransformer):
+        def visit_Assert(self, node):
+            return ast.copy_location(ast.Pass(), node)
+
+    return ast.unparse(Strip().visit(ast.parse(source)))
+
+
+def record_of(answers_dir: Path, grade_id: str) -> dict | None:
+    path = answers_dir / f"{grade_id}.json"
+    return answers.load(path) if path.exists() else None
+
+
+def test_without_asserts_keeps_everything_else():
+    assert without_asserts("x = 1\nassert x == 2, 'no'\nif x:\n    assert False\ny = x") == \
+        "x = 1\npass\nif x:\n    pass\ny = x"
+
+
 @pytest.mark.parametrize("path", CHAPTERS, ids=[p.stem for p in CHAPTERS])
-def test_solutions_pass_and_wrong_answers_fail(path):
+def test_solutions_pass_and_wrong_answers_fail(path, tmp_path):
     nb = read(path)
     wrong = wrong_answers()
     forget_cached(path)  # a run that fails must not leave an older execution for the book to show
-    with chapter_kernel(path, seed=0) as kernel:
+    with chapter_kernel(path, seed=0, answers_dir=tmp_path) as kernel:
         executed = kernel.run_all()
         store_in_cache(copy.deepcopy(executed), path, kernel.seconds)
         record_first_model(path, 0, kernel.first_model())
         assert cached_record(path) is not None, f"the book build would not find {path.name} in its cache"
-        resisting = []
+        accepted_by_the_grader = []
         for solution_index, test_index in exercises(nb):
             solution, test = nb.cells[solution_index], nb.cells[test_index]
-            grade_id = nbgrader(solution)["grade_id"]
-            ran = cheats_rejected = 0
+            grade_id, test_id = nbgrader(solution)["grade_id"], nbgrader(test)["grade_id"]
+            reference = record_of(tmp_path, test_id)
+            assert reference, (f"{test_id}: the hidden test records no answer for the grader "
+                               f"(start it with answers.record({test_id!r}) and record what it checks)")
             for source in wrong[grade_id]:
                 try:
                     kernel.run(source, solution_index)
@@ -66,19 +90,22 @@ def test_solutions_pass_and_wrong_answers_fail(path):
                     continue  # a wrong answer that does not even run is rejected too
                 with pytest.raises(CellExecutionError):
                     kernel.run(test.source, test_index)
-                ran += 1
+                # the hostile student: no asserts, comparisons that always agree; only the record decides
+                (tmp_path / f"{test_id}.json").unlink(missing_ok=True)
                 kernel.run(PATCH_COMPARISONS, test_index)
                 try:
-                    kernel.run(test.source, test_index)
+                    kernel.run(without_asserts(test.source), test_index)
                 except CellExecutionError:
-                    cheats_rejected += 1
+                    pass  # a forbidden call or an error part-way: the answers after it are missing
                 finally:
                     kernel.run(RESTORE_COMPARISONS, test_index)
-            if ran and cheats_rejected == ran:
-                resisting.append(grade_id)
+                if not answers.judge(reference, record_of(tmp_path, test_id)):
+                    accepted_by_the_grader.append(f"{grade_id}, wrong answer {wrong[grade_id].index(source)}")
             kernel.run(solution.source, solution_index)
+            (tmp_path / f"{test_id}.json").unlink(missing_ok=True)
             kernel.run(test.source, test_index)
-        needed = min(2, len(exercises(nb)))
-        assert len(resisting) >= needed, (
-            f"{path.name}: only {resisting} reject a wrong answer when torch.allclose & co. are patched "
-            f"to always agree; at least {needed} exercises must")
+            again = answers.judge(reference, record_of(tmp_path, test_id))
+            assert not again, f"{test_id}: a second run of the solution records other answers: {again}"
+        assert not accepted_by_the_grader, (
+            f"{path.name}: the grader's verdict (the records, asserts removed) accepts {accepted_by_the_grader}: "
+            "record what the asserts check")

@@ -8,8 +8,10 @@ and start every notebook with :func:`setup_notebook`.
 """
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import os
+import re
 import sys
 from dataclasses import dataclass
 from numbers import Integral
@@ -17,7 +19,16 @@ from numbers import Integral
 import torch
 
 from . import data, device, experiments, models, plots, training
-from ._validation import InstanceOf, Interval, InvalidParameterError, Options, Sequences, check, validate_params
+from ._validation import (
+    Constraint,
+    InstanceOf,
+    Interval,
+    InvalidParameterError,
+    Options,
+    Sequences,
+    check,
+    validate_params,
+)
 
 __version__ = "0.1.0"
 __all__ = ["data", "device", "experiments", "models", "plots", "training", "setup_notebook", "Environment", "SEED_VARIABLE",
@@ -32,6 +43,26 @@ EXTRAS = {
     "deploy": ("onnx", "onnxruntime", "onnxscript"),  # chapter 15: ONNX export and runtime
     "progress": ("tqdm",),            # fit(progress=True): a progress bar
 }
+
+#: The grader sets this to the student's id: exercises that draw from ``env.variant_seed`` differ per student.
+VARIANT_VARIABLE = "NNPRACTICE_VARIANT"
+VARIANT_PATTERN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9_.-]{0,63})?$")
+
+
+class _Variant(Constraint):
+    """A student id (the grader's folder names) or '' for none."""
+
+    def accepts(self, value) -> bool:
+        return isinstance(value, str) and bool(VARIANT_PATTERN.match(value))
+
+    def __str__(self) -> str:
+        return "a student id of letters, digits, '_', '.', '-' (at most 64), or '' for none"
+
+    def valid_example(self):
+        return "ada"
+
+    def invalid_examples(self) -> list:
+        return ["../ada", 7]
 
 #: The one seed knob of the book: every random choice of a chapter derives from it.
 SEED_VARIABLE = "NNPRACTICE_SEED"
@@ -66,6 +97,25 @@ class Environment:
     seed: int
     num_threads: int
     on_colab: bool
+    variant: str = ""
+
+    def variant_seed(self, offset: int) -> int:
+        """A sub-seed for an exercise that each student gets a variant of: one per (seed, variant, offset).
+
+        The grader runs a student's notebook with ``NNPRACTICE_VARIANT`` set to their id (and a per-student
+        release writes it into the setup call), so the exercise's data or constants differ between students
+        while the same hidden tests grade them. Without a variant it is :meth:`derive_seed`, as in the book.
+
+        >>> Environment(torch.device("cpu"), "cpu", 0, 1, False).variant_seed(7)
+        7
+        >>> Environment(torch.device("cpu"), "cpu", 0, 1, False, variant="ada").variant_seed(7)
+        607021505
+        """
+        check("offset", offset, [Interval(Integral, 0, SUB_SEED_STRIDE, closed="left")])
+        if not self.variant:
+            return self.derive_seed(offset)
+        digest = hashlib.sha256(f"{self.seed}/{self.variant}/{offset}".encode()).digest()
+        return int.from_bytes(digest[:4], "little") & 0x7FFFFFFF   # a torch.Generator takes any seed < 2**63
 
     def derive_seed(self, offset: int) -> int:
         """A sub-seed for one random choice: ``1000 * seed + offset``.
@@ -92,15 +142,17 @@ class Environment:
 
     def __str__(self) -> str:
         colab = " | Colab" if self.on_colab else ""
+        variant = f" | variant {self.variant}" if self.variant else ""
         return (f"nnpractice {__version__}, torch {torch.__version__} | {device.describe(self.device)} | "
-                f"scale {self.scale} | seed {self.seed}{colab}")
+                f"scale {self.scale} | seed {self.seed}{variant}{colab}")
 
 
 # The dataclass writes __init__; its parameters are declared here like every public function's.
 Environment.__init__ = validate_params({
     "device": [InstanceOf(torch.device, "a torch.device", example=lambda: torch.device("cpu"))],
     "scale": [Options("cpu", "gpu")], "seed": [Interval(Integral, 0, None)],
-    "num_threads": [Interval(Integral, 1, None)], "on_colab": ["boolean"]})(Environment.__init__)
+    "num_threads": [Interval(Integral, 1, None)], "on_colab": ["boolean"],
+    "variant": [_Variant()]})(Environment.__init__)
 
 
 @validate_params({"extras": [Sequences(Options(*EXTRAS), allow_empty=True)]})
@@ -130,9 +182,9 @@ def _repository() -> str:
 
 @validate_params({"seed": [Interval(Integral, 0, None), None], "num_threads": [Interval(Integral, 1, None)],
                   "device_name": [Options("auto", "cpu", "cuda", "mps")], "report": ["boolean"],
-                  "extras": [Sequences(Options(*EXTRAS), allow_empty=True)]})
+                  "extras": [Sequences(Options(*EXTRAS), allow_empty=True)], "variant": [_Variant(), None]})
 def setup_notebook(seed: int | None = None, *, num_threads: int = 1, device_name: str = "auto",
-                   report: bool = True, extras=()) -> Environment:
+                   report: bool = True, extras=(), variant: str | None = None) -> Environment:
     """The one call at the top of every chapter.
 
     Seeds every generator with ``seed`` (by default the ``NNPRACTICE_SEED`` environment
@@ -141,7 +193,9 @@ def setup_notebook(seed: int | None = None, *, num_threads: int = 1, device_name
     readable figure defaults, builds one optimizer so that PyTorch's slow first
     optimizer import happens here rather than inside a timed experiment, and
     prints a one-line report. ``extras`` names the optional parts the chapter needs
-    (see :data:`EXTRAS`); a missing one is an error that says how to install it.
+    (see :data:`EXTRAS`); a missing one is an error that says how to install it. ``variant`` (by default the
+    ``NNPRACTICE_VARIANT`` environment variable, else none) is the student id of a per-student release: see
+    :meth:`Environment.variant_seed`.
 
     >>> env = setup_notebook(0, report=False)
     >>> env.num_threads
@@ -155,7 +209,10 @@ def setup_notebook(seed: int | None = None, *, num_threads: int = 1, device_name
     dev = device.pick_device(device_name)
     plots.style()
     torch.optim.Adam([torch.zeros(1, requires_grad=True)])  # warm up the lazy import
-    env = Environment(dev, device.run_scale(), seed, threads, "google.colab" in sys.modules)
+    if variant is None:
+        variant = os.environ.get(VARIANT_VARIABLE, "").strip()
+        check(VARIANT_VARIABLE, variant, [_Variant()])
+    env = Environment(dev, device.run_scale(), seed, threads, "google.colab" in sys.modules, variant)
     if report:
         print(env)
     return env
