@@ -185,10 +185,9 @@ def decode(data, _depth: int = 0):
             raw = base64.b64decode(value, validate=True)
         except (TypeError, ValueError) as error:
             raise AnswerFormatError("an array answer whose data is not base64") from error
-        flat = np.frombuffer(raw, dtype=np.dtype(dtype).newbyteorder("<"))
-        if flat.size != math.prod(shape):
+        if len(raw) != np.dtype(dtype).itemsize * math.prod(shape):
             raise AnswerFormatError("an array answer whose data does not fill its shape")
-        return flat.reshape(shape).astype(dtype)
+        return np.frombuffer(raw, dtype=np.dtype(dtype).newbyteorder("<")).reshape(shape).astype(dtype)
     raise AnswerFormatError("not an encoded answer")
 
 
