@@ -55,6 +55,12 @@ WRONG_ANSWERS = {
         'def batches_per_epoch(num_samples, batch_size, drop_last=False):\n'
         '    if batch_size < 1 or num_samples < 0:\n        raise ValueError("bad")\n'
         '    return 468 if drop_last else 469\n',
+        # the gaming cheat: an object equal to everything passes every == of the in-kernel tests (only the type
+        # check stops it there); the grader's record cannot hold it, so no answer is recorded
+        'class _EqualToEverything:\n    def __eq__(self, other):\n        return True\n    __hash__ = object.__hash__\n\n\n'
+        'def batches_per_epoch(num_samples, batch_size, drop_last=False):\n'
+        '    if batch_size < 1 or num_samples < 0:\n        raise ValueError("bad")\n'
+        '    return _EqualToEverything()\n',
     ],
     "ch01-ex3-solution": [
         # forgot the factor 2 (counted multiply-adds, not FLOPs)
