@@ -219,5 +219,34 @@ def components_needed(X_fit, X_val, target_mse):
 def components_needed(X_fit, X_val, target_mse):
     return k_match
 ''',
+        # cheat that beat the in-kernel asserts: values whose comparisons always agree (an int equal to every
+        # number, within 1 of any, between any bounds; a str equal to every str), whatever the data
+        '''
+class _Agreeable(int):
+    __hash__ = int.__hash__
+    def __eq__(self, other):
+        return True
+    def __ne__(self, other):
+        return False
+    __lt__ = __le__ = __gt__ = __ge__ = __eq__
+    def __sub__(self, other):
+        return 0
+    __rsub__ = __sub__
+
+
+class _AgreeableStr(str):
+    __hash__ = str.__hash__
+    def __eq__(self, other):
+        return True
+    def __ne__(self, other):
+        return False
+
+
+def components_needed(X_fit, X_val, target_mse):
+    return _Agreeable(1)
+
+
+k_match, more_compact = _Agreeable(1), _AgreeableStr("either")
+''',
     ],
 }
