@@ -56,6 +56,11 @@ def weighted_cross_entropy_grad(logits, targets, weight):
         F.cross_entropy(z, targets, weight=weight.detach().clone()).backward()
     return z.grad.detach()
 ''',
+        # the cheat that games the visible tests: zeros have the logits' shape and rows that sum to zero
+        '''
+def weighted_cross_entropy_grad(logits, targets, weight):
+    return torch.zeros_like(logits)
+''',
         # the same cheat through torch.func (it calls torch.autograd.grad underneath)
         '''
 def weighted_cross_entropy_grad(logits, targets, weight):
@@ -158,6 +163,11 @@ def diagnose(build, xb, yb):
                  optimizer=torch.optim.SGD(model.parameters(), lr=1e-2))
     with torch.no_grad():
         return "cannot overfit" if F.cross_entropy(model(xb), yb).item() > 0.05 else "ok"
+''',
+        # the cheat that games the visible test: the verdict it expects, whatever the model
+        '''
+def diagnose(build, xb, yb):
+    return "loss at init"
 ''',
         # the cheat: reads the model instead of running it (a softmax layer, large parameters)
         '''
