@@ -91,6 +91,14 @@ def receptive_field(layers):
         return 1, 1
     return measured_field(layers, env.derive_seed(1), size=160, images=64)
 ''',
+        # cheat: passes the visible test only (the answer for its one stack, (8, 2), for every stack)
+        '''
+def receptive_field(layers):
+    for layer in layers:
+        if not isinstance(layer, (nn.Conv2d, nn.MaxPool2d, nn.AvgPool2d, nn.ReLU, nn.BatchNorm2d, nn.Dropout)):
+            raise ValueError(f"layer={layer!r} is not allowed")
+    return 8, 2
+''',
     ],
     "ch09-ex2-solution": [
         # calls PyTorch's convolution
