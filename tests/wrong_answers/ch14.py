@@ -26,6 +26,20 @@ def recover_label(bias_grad):
         frame = frame.f_back
     return int(frame.f_locals["_y"]) if frame is not None else int(torch.argmin(bias_grad))
 ''',
+        # cheat against the in-kernel asserts: an int that equals every number (passes the visible test's `== 2`
+        # and any comparison with the true label), whatever the gradient says
+        '''
+class _Agreeable(int):
+    __hash__ = int.__hash__
+    def __eq__(self, other):
+        return True
+    def __ne__(self, other):
+        return False
+
+
+def recover_label(bias_grad):
+    return _Agreeable(0)
+''',
     ],
     "ch14-ex2-solution": [
         # independent noise per client: hides each update but the sum is lost
