@@ -119,9 +119,9 @@ def mlp_parameter_count(in_features, hidden, out_features):
 
 # Exercise 4: the experiment as specified, then a read_run with one mistake each
 _EXPERIMENT = '''
-torch.manual_seed(env.derive_seed(44))
+torch.manual_seed(env.variant_seed(44))
 exercise_run = training.fit(models.mlp(40, [512], 10).to(env.device), (X_train[:1000], y_train[:1000]),
-                            (X_val, y_val), num_epochs=25, lr=1e-2, batch_size=128, seed=env.derive_seed(44),
+                            (X_val, y_val), num_epochs=25, lr=1e-2, batch_size=128, seed=env.variant_seed(44),
                             verbose=False)
 exercise_verdict = read_run(exercise_run["val_loss"], exercise_run["val_accuracy"])
 '''
@@ -183,5 +183,5 @@ exercise_run = train([1024], 1000, 40, 1e-2, seeds[0])
 exercise_verdict = read_run(exercise_run["val_loss"], exercise_run["val_accuracy"])
 ''',
     # runs the experiment with another seed (the chapter's first one)
-    _READ_HEAD + _READ_RIGHT + _READ_TAIL + _EXPERIMENT.replace("env.derive_seed(44)", "seeds[0]"),
+    _READ_HEAD + _READ_RIGHT + _READ_TAIL + _EXPERIMENT.replace("env.variant_seed(44)", "seeds[0]"),
 ]
