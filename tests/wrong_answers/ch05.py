@@ -231,5 +231,20 @@ def early_stopping_epochs(val_losses, patience):
                 return best_epoch, epoch
     return best_epoch, len(val_losses)
 ''',
+        # cheat: a tuple whose comparisons always agree, so every `==` of the in-kernel tests passes
+        '''
+class _AlwaysEqual(tuple):
+    def __eq__(self, other):
+        return True
+
+    def __ne__(self, other):
+        return False
+
+    __hash__ = tuple.__hash__
+
+
+def early_stopping_epochs(val_losses, patience):
+    return _AlwaysEqual((1, len(val_losses)))
+''',
     ],
 }
