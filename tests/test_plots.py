@@ -1,6 +1,7 @@
 import matplotlib
 
 matplotlib.use("Agg")
+import pytest
 import torch
 
 from nnpractice import models, plots, training
@@ -41,3 +42,46 @@ def test_decision_boundary_and_image_grid():
     grid = plots.image_grid(torch.rand(10, 1, 8, 8), torch.arange(10), class_names=list("abcdefghij"), num_columns=5)
     titled = [ax.get_title() for ax in grid.axes if ax.get_title()]
     assert titled == list("abcdefghij")
+
+
+def test_style_sets_colour_blind_safe_palettes_and_a_white_background():
+    plots.style()
+    rc = matplotlib.rcParams
+    assert [c.upper() for c in rc["axes.prop_cycle"].by_key()["color"]] == list(plots.OKABE_ITO)
+    assert rc["image.cmap"] == "viridis"
+    assert rc["figure.facecolor"] == rc["axes.facecolor"] == rc["savefig.facecolor"] == "white"
+    assert rc["savefig.transparent"] is False
+    # the figures draw with it: the first two runs of a comparison are Okabe-Ito blue and orange
+    fig = plots.curves({"a": _history(), "b": _history(0.5)}, metrics=("loss",))
+    assert [matplotlib.colors.to_hex(line.get_color()).upper() for line in fig.axes[0].lines[::2]] == ["#0072B2", "#E69F00"]
+
+
+def test_describe_says_what_a_figure_shows():
+    plots.style()
+    curves = plots.describe(plots.curves(_history()))
+    assert curves.startswith("Figure with 2 panels.")
+    assert 'Panel 1: x axis "epoch" from' in curves and 'y axis "loss"' in curves and 'y axis "accuracy"' in curves
+    assert curves.count("2 lines. Legend: train, validation") == 2
+    net = models.mlp(2, [8], 2)
+    X, y = torch.randn(30, 2), torch.randint(0, 2, (30,))
+    boundary = plots.describe(plots.decision_boundary(net, X, y, resolution=30, title="after 5 epochs"))
+    assert boundary.startswith('Figure with 1 panel. titled "after 5 epochs"; x axis "x_1"')
+    assert "30 points" in boundary and boundary.endswith('Colour bar "P(class 1)" from 0 to 1.')
+    grid = plots.describe(plots.image_grid(torch.rand(12, 1, 8, 8), torch.arange(12) % 10,
+                                           class_names=list("abcdefghij"), num_columns=6, title="samples"))
+    assert grid == 'Figure "samples" with 12 panels. A grid of 12 images, titled a, b, c, d, e, f, g, h and 4 more.'
+    with pytest.raises(TypeError, match="fig"):
+        plots.describe("not a figure")
+
+
+def test_in_ipython_a_figures_text_plain_is_its_description():
+    from IPython.core.interactiveshell import InteractiveShell
+
+    shell = InteractiveShell.instance()
+    try:
+        plots.style()
+        fig = plots.curves(_history(), metrics=("loss",))
+        data, _ = shell.display_formatter.format(fig)
+        assert data["text/plain"] == plots.describe(fig) and data["text/plain"].startswith("Figure with 1 panel.")
+    finally:
+        InteractiveShell.clear_instance()

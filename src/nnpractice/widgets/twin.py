@@ -31,14 +31,16 @@ from .runs import train_once
 _TWIN_IDS = itertools.count()
 
 # One inline handler, shared by every slider of a twin: show the image whose data-k is the
-# slider positions joined by "_", and each slider's value label. Only single quotes inside:
-# the handler lives in a double-quoted attribute.
+# slider positions joined by "_", and each slider's value label; each slider's aria-valuetext becomes its
+# value as shown, and the status line (a polite live region) says which figure is shown, for screen readers.
+# Only single quotes inside: the handler lives in a double-quoted attribute.
 _HANDLER = (
     "var t=this.closest('.nnp-twin'),s=t.querySelectorAll('input.nnp-s'),"
     "k=Array.prototype.map.call(s,function(e){return e.value}).join('_');"
-    "t.querySelectorAll('[data-k]').forEach(function(e){e.style.display=e.getAttribute('data-k')==k?'':'none'});"
-    "t.querySelectorAll('[data-v]').forEach(function(e){var a=e.getAttribute('data-v').split('_');"
-    "e.style.display=s[+a[0]].value==a[1]?'':'none'})"
+    "t.querySelectorAll('[data-k]').forEach(function(e){var on=e.getAttribute('data-k')==k;"
+    "e.style.display=on?'':'none';if(on)t.querySelector('.nnp-twin-status').textContent=e.alt});"
+    "t.querySelectorAll('[data-v]').forEach(function(e){var a=e.getAttribute('data-v').split('_'),"
+    "on=s[+a[0]].value==a[1];e.style.display=on?'':'none';if(on)s[+a[0]].setAttribute('aria-valuetext',e.textContent)})"
 )
 
 
@@ -63,7 +65,9 @@ class StaticTwin:
     @validate_params({"path": [str, Path]})
     def save(self, path) -> None:
         """Write a standalone page (opens from ``file://`` with no network)."""
-        Path(path).write_text(f"<!DOCTYPE html><html><head><meta charset='utf-8'></head><body>{self.html}</body></html>")
+        title = html.escape(" and ".join(KNOBS[k].label for k in self.knobs))
+        Path(path).write_text(f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>Playground: {title}"
+                              f"</title></head><body>{self.html}</body></html>")
 
 
 def _default_values(knob: str) -> list:
@@ -128,17 +132,24 @@ def static_twin(problem: str = "moons", knob: str = "lr", values=None, *, knob2:
         runs[combo if len(combo) > 1 else combo[0]] = run
         label = ", ".join(f"{KNOBS[n].label} = {format_value(v)}" for (n, _), v in zip(checked, combo))
         png = renderer.draw(run, title=f"{label}: {run.status}", colors=96)
-        images.append(("_".join(map(str, index)), label, base64.b64encode(png).decode("ascii")))
+        images.append(("_".join(map(str, index)), f"{label}: {run.status}", base64.b64encode(png).decode("ascii")))
     twin_id = f"nnp-twin-{next(_TWIN_IDS)}"
     shown = "_".join(map(str, starts))
     parts = [f'<div class="nnp-twin" id="{twin_id}" style="font-family:sans-serif;margin:0.5em 0">']
     for a, ((name, vals), s) in enumerate(zip(checked, starts)):
+        valuetext = html.escape(format_value(vals[s]))
         labels = "".join(f'<span data-v="{a}_{i}" style="{"" if i == s else "display:none"}">{html.escape(format_value(v))}'
                          f'</span>' for i, v in enumerate(vals))
         parts.append(f'<div style="margin:0.2em 0"><label>{html.escape(KNOBS[name].label)} '
                      f'<input type="range" class="nnp-s" min="0" max="{len(vals) - 1}" step="1" value="{s}" '
-                     f'aria-label="{html.escape(KNOBS[name].label)}" style="width:260px;vertical-align:middle" '
+                     f'aria-label="{html.escape(KNOBS[name].label)}" aria-valuetext="{valuetext}" '
+                     f'style="width:260px;vertical-align:middle" '
                      f'oninput="{_HANDLER}"></label> <b>{labels}</b></div>')
+    shown_alt = next(alt for key, alt, _ in images if key == shown)
+    # visually hidden (the figure's title says the same), read by screen readers when it changes
+    parts.append('<p class="nnp-twin-status" role="status" aria-live="polite" style="position:absolute;'
+                 'width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap;margin:0">'
+                 f'{html.escape(shown_alt)}</p>')
     for key, label, b64 in images:
         style = "max-width:100%" + ("" if key == shown else ";display:none")
         parts.append(f'<img data-k="{key}" alt="{html.escape(label)}" style="{style}" '
