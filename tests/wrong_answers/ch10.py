@@ -142,6 +142,13 @@ WRONG_ANSWERS = {
         '        w *= beta\n'
         '        w[t - 1] += 1 - beta\n'
         '    return w\n',
+        # cheat: passes the visible test only (its one case by heart, equal weights for everything else)
+        'def average_weights(num_steps, decay, correction):\n'
+        '    if correction not in ("none", "bias", "warmup"):\n'
+        '        raise ValueError(f"correction={correction!r} is not allowed")\n'
+        '    if (num_steps, decay, correction) == (3, 0.5, "none"):\n'
+        '        return torch.tensor([0.25, 0.25, 0.5], dtype=torch.float64)\n'
+        '    return torch.full((num_steps,), 1.0 / num_steps, dtype=torch.float64)\n',
     ],
     "ch10-ex3-solution": [
         # the cheat: chooses the decay on the test split
