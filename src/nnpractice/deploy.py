@@ -33,16 +33,21 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import http.client
 import json
 import logging
 import math
 import os
+import socket
+import subprocess
+import sys
 import tempfile
 import threading
+import time
 import urllib.error
 import urllib.request
 import warnings
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+import weakref
 from numbers import Integral, Real
 from pathlib import Path
 from typing import Callable, Sequence
@@ -500,120 +505,116 @@ def validate_inputs(payload, feature_shape: Sequence[int], *, max_batch: int = 2
     return batch
 
 
-class PredictionServer:
-    """Serve an ONNX classifier on ``http://127.0.0.1:<port>``: ``POST /predict``, ``GET /health``.
+_SERVICE_SCRIPT = Path(__file__).with_name("_service.py")  # the service process's code (no torch: starts fast)
 
-    ``POST /predict`` with ``{"inputs": [example, ...]}`` answers 200 with
-    ``{"predictions": [class, ...], "probabilities": [[...], ...]}``; a body that is not
-    JSON, a wrong shape, a non-number, a value outside the file's contract (see
-    :func:`write_contract`) or too many examples answers 400 with ``{"error": message}``;
-    anything else 404. ``GET /health`` also returns the contract, so a client can read how
-    to prepare its inputs. The server runs in a background thread;
-    use it as a context manager or call :meth:`start` and :meth:`stop`.
+
+class ServiceError(RuntimeError):
+    """The service process did not start, or ended on its own; the message holds the end of its log."""
+
+
+class PredictionServer:
+    """Serve an ONNX classifier from a separate uvicorn process on ``http://127.0.0.1:<port>``.
+
+    The process runs a FastAPI app (``nnpractice/_service.py``) around one ONNX Runtime session:
+    ``POST /predict`` with ``{"inputs": [example, ...]}`` answers 200 with ``model_version``,
+    ``predictions``, ``labels`` and ``probabilities``; ``GET /health``, ``GET /model`` (the versioned
+    model metadata: name, ``version``, sha256 of the file, input shape, contract) and
+    ``GET /openapi.json`` (the schema, built from the contract) describe it. Every other request
+    gets a JSON error: 4xx for what the client sent (422 for a body that breaks the contract's
+    shape, type or range), 5xx for the service's own trouble. The file must hold a preprocessing
+    contract (:func:`write_contract`): the service enforces it.
+
+    The socket is bound here, on a free port when ``port=0``, and handed to the process, which
+    ends when :meth:`stop` is called, when the ``with`` block ends, or when this Python process
+    ends. ``workers`` threads share the session; ``max_queue`` requests wait or run at most;
+    ``timeout`` bounds the request head, the body and the prediction, each.
     """
 
     @validate_params({"onnx_path": [_ONNX_PATH],
                       "host": [Options("127.0.0.1", "localhost", "::1")],  # loopback only: a teaching server
                       "port": [Interval(Integral, 0, 65535)], "max_batch": [Interval(Integral, 1, None)],
-                      "max_body_bytes": [Interval(Integral, 1, None)]})
-    def __init__(self, onnx_path, *, host: str = "127.0.0.1", port: int = 0, max_batch: int = 256,
-                 max_body_bytes: int = 8_000_000):
-        self.session = onnx_session(onnx_path)
-        shape = input_shape(self.session)
-        if any(not isinstance(d, int) for d in shape[1:]):
-            raise invalid("onnx_path", str(onnx_path), "a model whose input has fixed sizes beyond the batch axis",
-                          f"its input shape is {shape}")
-        self.feature_shape = [int(d) for d in shape[1:]]
-        self.contract = read_contract(self.session)
-        self.value_range = None if self.contract is None else tuple(self.contract["value_range"])
-        self.max_batch = max_batch
-        self.max_body_bytes = max_body_bytes
-        self.requests_served = 0
-        self._lock = threading.Lock()
-        self._httpd = ThreadingHTTPServer((host, port), self._handler_class())
-        self._httpd.daemon_threads = True
-        self._thread: threading.Thread | None = None
+                      "workers": [Interval(Integral, 1, 64)], "max_queue": [Interval(Integral, 1, None)],
+                      "max_body_bytes": [Interval(Integral, 1, None), None],
+                      "timeout": [Interval(Real, 0, None, closed="neither")], "version": [str],
+                      "startup_timeout": [Interval(Real, 0, None, closed="neither")]})
+    def __init__(self, onnx_path, *, host: str = "127.0.0.1", port: int = 0, max_batch: int = 64,
+                 workers: int = 2, max_queue: int = 512, max_body_bytes: int | None = None, timeout: float = 10.0,
+                 version: str = "1", startup_timeout: float = 120.0):
+        path = _existing_onnx(onnx_path)
+        if read_contract(onnx_session(path)) is None:
+            raise invalid("onnx_path", str(path), "an ONNX file with a preprocessing contract (see write_contract): "
+                          "the service enforces it")
+        self.onnx_path, self.version = path, version
+        self.startup_timeout = startup_timeout
+        family = socket.AF_INET6 if host == "::1" else socket.AF_INET
+        self._socket = socket.socket(family, socket.SOCK_STREAM)
+        self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self._socket.bind((host, port))
+        self._socket.listen(2048)
+        self._command = [sys.executable, "-I", str(_SERVICE_SCRIPT), "--model", str(path),
+                         "--fd", str(self._socket.fileno()), "--contract-key", CONTRACT_KEY,
+                         "--parent", str(os.getpid()), "--version", version, "--max-batch", str(max_batch),
+                         "--workers", str(workers), "--max-queue", str(max_queue), "--timeout", str(timeout)]
+        if max_body_bytes is not None:
+            self._command += ["--max-body-bytes", str(max_body_bytes)]
+        self._process: subprocess.Popen | None = None
+        self._log = tempfile.NamedTemporaryFile(prefix="nnpractice_service_", suffix=".log", delete=False)
 
     @property
     def url(self) -> str:
-        host, port = self._httpd.server_address[:2]
-        return f"http://{host}:{port}"
+        host, port = self._socket.getsockname()[:2]
+        return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
-    def predict(self, batch: np.ndarray) -> dict:
-        logits = run_onnx(self.session, batch)
-        shifted = logits - logits.max(axis=1, keepdims=True)
-        probs = np.exp(shifted) / np.exp(shifted).sum(axis=1, keepdims=True)
-        return {"predictions": logits.argmax(axis=1).tolist(), "probabilities": np.round(probs, 6).tolist()}
+    @property
+    def pid(self) -> int | None:
+        """The service process's id while it runs."""
+        return None if self._process is None else self._process.pid
 
-    def _handler_class(self):
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):  # keep the notebook quiet
-                pass
-
-            def _send(self, status: int, body: dict) -> None:
-                data = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def do_GET(self):
-                if self.path == "/health":
-                    self._send(200, {"status": "ok", "input_shape": ["batch", *server.feature_shape],
-                                     "contract": server.contract})
-                else:
-                    self._send(404, {"error": f"unknown path {self.path}; use POST /predict or GET /health"})
-
-            def do_POST(self):
-                if self.path != "/predict":
-                    self._send(404, {"error": f"unknown path {self.path}; use POST /predict"})
-                    return
-                try:
-                    length = int(self.headers.get("Content-Length", "0"))
-                except ValueError:
-                    self._send(400, {"error": "Content-Length must be an integer"})
-                    return
-                if length <= 0 or length > server.max_body_bytes:
-                    self._send(400, {"error": f"the body must hold 1 to {server.max_body_bytes} bytes; got {length}"})
-                    return
-                body = self.rfile.read(length)
-                try:
-                    payload = json.loads(body)
-                except (json.JSONDecodeError, UnicodeDecodeError) as err:
-                    self._send(400, {"error": f"the body is not valid JSON: {err}"})
-                    return
-                try:
-                    batch = validate_inputs(payload, server.feature_shape, max_batch=server.max_batch,
-                                            value_range=server.value_range)
-                except BadRequest as err:
-                    self._send(400, {"error": str(err)})
-                    return
-                try:
-                    answer = server.predict(batch)
-                except Exception as err:  # the service answers, it never dies on one request
-                    self._send(500, {"error": f"prediction failed: {type(err).__name__}"})
-                    return
-                with server._lock:
-                    server.requests_served += 1
-                self._send(200, answer)
-
-        return Handler
+    def log_tail(self, chars: int = 2000) -> str:
+        """The end of the service process's log (uvicorn's warnings and tracebacks of internal errors)."""
+        return Path(self._log.name).read_text(errors="replace")[-chars:]
 
     def start(self) -> "PredictionServer":
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
-            self._thread.start()
-        return self
+        """Start the process and wait until ``GET /health`` answers (ServiceError if it does not)."""
+        if self._process is not None:
+            return self
+        env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
+        env.update(OMP_NUM_THREADS="1")  # the worker threads give the parallelism, one core each
+        self._process = subprocess.Popen(self._command, pass_fds=[self._socket.fileno()], stdin=subprocess.DEVNULL,
+                                         stdout=self._log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
+        self._finalizer = weakref.finalize(self, _end_process, self._process)  # never a stray process
+        deadline = time.monotonic() + self.startup_timeout
+        while True:
+            if self._process.poll() is not None:
+                self._finalizer()
+                raise ServiceError(f"the service process ended with code {self._process.returncode}:\n"
+                                   f"{self.log_tail()}")
+            try:
+                with _OPENER.open(self.url + "/health", timeout=2) as answer:
+                    if answer.status == 200:
+                        return self
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                self.stop()
+                raise ServiceError(f"the service did not answer within {self.startup_timeout:g} s:\n{self.log_tail()}")
+            time.sleep(0.05)
+
+    def predict(self, batch) -> dict:
+        """POST ``batch`` (a tensor, an array or nested lists) to ``/predict``; the decoded answer, or ServiceError."""
+        if isinstance(batch, (torch.Tensor, np.ndarray)):
+            batch = batch.tolist()
+        status, answer = post_json(self.url + "/predict", {"inputs": batch})
+        if status != 200:
+            raise ServiceError(f"POST /predict answered {status}: {answer.get('error')}")
+        return answer
 
     def stop(self) -> None:
-        if self._thread is not None:
-            self._httpd.shutdown()
-            self._thread.join()
-            self._thread = None
-        self._httpd.server_close()
+        """End the process (SIGTERM, then SIGKILL after 10 s) and close the socket."""
+        if self._process is not None:
+            self._finalizer()
+            self._process = None
+        self._socket.close()
 
     def __enter__(self) -> "PredictionServer":
         return self.start()
@@ -622,17 +623,144 @@ class PredictionServer:
         self.stop()
 
 
+def _end_process(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+
+
+_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # loopback: never through a proxy
+
+
 @validate_params({"url": [str], "body": ["no_validation"],  # any JSON-serializable value, or bytes with raw=True
-                  "timeout": [Interval(Real, 0, None, closed="neither")], "raw": ["boolean"]})
-def post_json(url: str, body, *, timeout: float = 10.0, raw: bool = False) -> tuple[int, dict]:
-    """POST ``body`` (JSON-encoded unless ``raw``, then sent as bytes) to ``url``; returns ``(status, decoded JSON)``."""
+                  "timeout": [Interval(Real, 0, None, closed="neither")], "raw": ["boolean"],
+                  "content_type": [str]})
+def post_json(url: str, body, *, timeout: float = 30.0, raw: bool = False,
+              content_type: str = "application/json") -> tuple[int, dict]:
+    """POST ``body`` (JSON-encoded unless ``raw``, then sent as bytes) to ``url``; returns ``(status, decoded JSON)``.
+
+    An answer that is not JSON raises ``json.JSONDecodeError``: the service promises JSON for every request.
+    """
     data = body if raw else json.dumps(body).encode()
     if isinstance(data, str):
         data = data.encode()
-    request = urllib.request.Request(url, data=data, method="POST", headers={"Content-Type": "application/json"})
-    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # never through a proxy
+    request = urllib.request.Request(url, data=data, method="POST", headers={"Content-Type": content_type})
     try:
-        with opener.open(request, timeout=timeout) as response:
+        with _OPENER.open(request, timeout=timeout) as response:
             return response.status, json.loads(response.read())
     except urllib.error.HTTPError as err:
         return err.code, json.loads(err.read())
+
+
+@validate_params({"url": [str], "bodies": [Sequences(InstanceOf(bytes, "the request body as bytes",
+                                                                example=lambda: b"{}"))],
+                  "concurrency": [Interval(Integral, 1, 1000)], "timeout": [Interval(Real, 0, None, closed="neither")]})
+def load_test(url: str, bodies: Sequence[bytes], *, concurrency: int = 200, timeout: float = 60.0) -> dict:
+    """POST every body of ``bodies`` to ``url`` from ``concurrency`` clients released at the same moment.
+
+    Each client opens its own connection per request, as independent clients do. Returns
+    ``{"status": [...], "answers": [...], "latency_s": [...], "seconds": wall time,
+    "p50_ms": ..., "p99_ms": ...}`` in the order of ``bodies``; a request that got no answer
+    has status 0 and its error's name as its answer.
+    """
+    from urllib.parse import urlsplit
+
+    target = urlsplit(url)
+    status, answers, latency = [0] * len(bodies), [None] * len(bodies), [math.nan] * len(bodies)
+    jobs = iter(range(len(bodies)))
+    take = threading.Lock()
+    start_line = threading.Barrier(min(concurrency, len(bodies)) + 1)
+
+    def client():
+        start_line.wait()
+        while True:
+            with take:
+                i = next(jobs, None)
+            if i is None:
+                return
+            began = time.perf_counter()
+            try:
+                connection = http.client.HTTPConnection(target.hostname, target.port, timeout=timeout)
+                connection.request("POST", target.path, body=bodies[i], headers={"Content-Type": "application/json"})
+                response = connection.getresponse()
+                status[i], answers[i] = response.status, json.loads(response.read())
+                connection.close()
+            except (OSError, http.client.HTTPException, ValueError) as error:
+                answers[i] = type(error).__name__
+            latency[i] = time.perf_counter() - began
+
+    threads = [threading.Thread(target=client, daemon=True) for _ in range(min(concurrency, len(bodies)))]
+    for thread in threads:
+        thread.start()
+    start_line.wait()
+    began = time.perf_counter()
+    for thread in threads:
+        thread.join()
+    seconds = time.perf_counter() - began
+    answered = [s for s in latency if math.isfinite(s)]
+    return {"status": status, "answers": answers, "latency_s": latency, "seconds": seconds,
+            "p50_ms": 1000 * float(np.percentile(answered, 50)), "p99_ms": 1000 * float(np.percentile(answered, 99))}
+
+
+# Schemathesis counts only some 4xx as refusing schema-breaking data; this service also refuses with 408
+# (late body) and 413 (too large: a fuzzer's invalid bodies can be large), both documented in its schema
+_FUZZ_CONFIG = """\
+[checks.negative_data_rejection]
+expected-statuses = [400, 404, 405, 406, 408, 413, 415, 422]
+"""
+
+
+@validate_params({"url": [str], "max_examples": [Interval(Integral, 1, None)], "seed": [Interval(Integral, 0, None)],
+                  "timeout": [Interval(Real, 0, None, closed="neither")], "checks": [str]})
+def fuzz_service(url: str, *, max_examples: int = 50, seed: int = 0, timeout: float = 300.0,
+                 checks: str = "all") -> dict:
+    """Run Schemathesis against the live service's OpenAPI schema at ``url/openapi.json``; its summary.
+
+    Schemathesis (a separate program) reads the schema and sends requests that follow it and
+    requests that break it: the schema's examples and boundaries first (its *coverage* phase),
+    then at most ``max_examples`` generated requests per operation (*fuzzing*), drawn from
+    ``seed``; the run is stopped after ``timeout`` seconds. On every answer it runs ``checks``:
+    no 5xx; status codes, content types, headers and bodies as the schema documents them; valid
+    data accepted, invalid data refused; undeclared methods answered 405.
+    Returns ``{"version", "returncode", "requests", "failures", "failed_checks", "output"}``:
+    ``failures`` holds one ``{"check", "operation", "code", "message"}`` per distinct failure,
+    and ``failed_checks`` counts each check's failing answers; ``returncode`` 0 means none failed.
+    """
+    from importlib.metadata import version
+
+    with tempfile.TemporaryDirectory(prefix="nnpractice_fuzz_") as folder:
+        report, config = Path(folder) / "events.ndjson", Path(folder) / "schemathesis.toml"
+        config.write_text(_FUZZ_CONFIG)
+        command = [sys.executable, "-m", "schemathesis.cli", "--config-file", str(config), "run",
+                   f"{url}/openapi.json", "--checks", checks, "--max-examples", str(max_examples),
+                   "--seed", str(seed), "--workers", "1", "--no-color", "--generation-database", "none",
+                   "--report", "ndjson", "--report-ndjson-path", str(report), "--request-timeout", "30"]
+        try:
+            done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, cwd=folder,
+                                  env={**os.environ, "NO_COLOR": "1"})
+            returncode, output = done.returncode, done.stdout + done.stderr
+        except subprocess.TimeoutExpired as stopped:
+            returncode, output = None, f"stopped after {timeout:g} s\n{stopped.stdout or ''}"
+        events = [json.loads(line) for line in report.read_text().splitlines()] if report.exists() else []
+    requests, failures, failed_checks = 0, {}, {}
+    for event in events:
+        finished = event.get("ScenarioFinished")
+        if not finished:
+            continue
+        recorder = finished.get("recorder", {})
+        requests += sum(len(interactions) if isinstance(interactions, list) else 1
+                        for interactions in recorder.get("interactions", {}).values())
+        for checks_of_case in recorder.get("checks", {}).values():
+            for check in checks_of_case:
+                if check.get("status") == "failure":
+                    failed_checks[check["name"]] = failed_checks.get(check["name"], 0) + 1
+                    info = check.get("failure_info", {}).get("failure", {})
+                    key = (check["name"], info.get("operation"), info.get("title"))
+                    failures[key] = {"check": check["name"], "operation": info.get("operation"),
+                                     "code": info.get("code"), "message": info.get("message", "")[:500]}
+    return {"version": version("schemathesis"), "returncode": returncode, "requests": requests,
+            "failures": list(failures.values()), "failed_checks": failed_checks, "output": output}
