@@ -139,6 +139,15 @@ WRONG_ANSWERS = {
         'def next_step(train_losses, val_losses):\n'
         '    seen = {((1.0, 0.8, 0.6), (1.0, 0.9, 0.8)): "train_longer", ((1.0, 0.5, 0.2), (0.9, 0.7, 1.0)): "regularize"}\n'
         '    return seen.get((tuple(train_losses), tuple(val_losses)), "anneal")\n',
+        # cheat that beat every in-kernel assert: a str that equals every str
+        'class _AgreeableStr(str):\n'
+        '    __hash__ = str.__hash__\n'
+        '    def __eq__(self, other):\n'
+        '        return True\n'
+        '    def __ne__(self, other):\n'
+        '        return False\n'
+        'def next_step(train_losses, val_losses):\n'
+        '    return _AgreeableStr("anneal")\n',
     ],
     "ch16-ex3-solution": [
         # torch.roll: the pixels that leave one side come back on the other (and roll is refused)
