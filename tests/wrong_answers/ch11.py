@@ -151,6 +151,11 @@ import importlib
 expected_improvement = functools.partial(getattr(importlib.import_module("nnpractice.search"), "expected_improvement"),
                                          xi=0.0)
 ''',
+        # cheat: passes the visible test only (EI where the mean equals best, std * phi(0), for every candidate)
+        '''
+def expected_improvement(mean, std, best):
+    return np.asarray(std, dtype=float) / math.sqrt(2 * math.pi) + 0 * np.asarray(mean, dtype=float)
+''',
     ],
     "ch11-ex4-solution": [
         # a diverged seed is dropped (nanmean), so a cell that diverged once can win
