@@ -70,6 +70,13 @@ def test_describe_says_what_a_figure_shows():
     grid = plots.describe(plots.image_grid(torch.rand(12, 1, 8, 8), torch.arange(12) % 10,
                                            class_names=list("abcdefghij"), num_columns=6, title="samples"))
     assert grid == 'Figure "samples" with 12 panels. A grid of 12 images, titled a, b, c, d, e, f, g, h and 4 more.'
+    from nnpractice.experiments import repeat
+
+    compared = plots.describe(plots.conditions({"sgd": repeat(lambda seed: {"accuracy": 0.5 + seed / 10}, [0, 1]),
+                                                "adam": repeat(lambda seed: {"accuracy": 0.7 + seed / 10}, [0, 1])},
+                                               "accuracy"))
+    assert 'x axis "condition" with sgd, adam; y axis "accuracy (mean ± sd)" from' in compared
+    assert "4 points in 2 groups" in compared
     with pytest.raises(TypeError, match="fig"):
         plots.describe("not a figure")
 

@@ -40,19 +40,40 @@ def _count(n: int, word: str) -> str:
     return f"{n} {word}" + ("" if n == 1 else "s")
 
 
+def _is_number(text: str) -> bool:
+    try:
+        float(text.replace("\N{MINUS SIGN}", "-").replace("$", "").replace("\\mathdefault{", "").rstrip("}"))
+    except ValueError:
+        return False
+    return True
+
+
+def _categories(axis) -> list[str]:
+    """The tick labels of a categorical axis (conditions, class names, optimizers), or [] for a numeric one."""
+    units = getattr(axis.get_major_formatter(), "_units", None)  # category.StrCategoryFormatter: strings plotted
+    if isinstance(units, dict):
+        return [_clean(str(name)) for name in units]
+    texts = [_clean(tick.get_text()) for tick in axis.get_ticklabels()]
+    texts = [text for text in texts if text]
+    return texts if texts and not all(_is_number(text) for text in texts) else []
+
+
 def _axis(ax, which: str) -> str:
-    label = _clean((ax.get_xlabel if which == "x" else ax.get_ylabel)())
-    low, high = (ax.get_xlim if which == "x" else ax.get_ylim)()
-    scale = (ax.get_xscale if which == "x" else ax.get_yscale)()
-    if not ((ax.xaxis if which == "x" else ax.yaxis).get_visible()) or not ax.axison:
+    axis = ax.xaxis if which == "x" else ax.yaxis
+    if not axis.get_visible() or not ax.axison:
         return ""
+    label = _clean(axis.get_label_text())
     named = f'{which} axis "{label}"' if label else f"{which} axis"
+    categories = _categories(axis)
+    if categories:
+        return f"{named} with {_names(categories)}"
+    low, high = (ax.get_xlim if which == "x" else ax.get_ylim)()
+    scale = axis.get_scale()
     return f"{named} from {low:.3g} to {high:.3g}" + (f" ({scale} scale)" if scale != "linear" else "")
 
 
 def _contents(ax) -> str:
-    lines = [line for line in ax.get_lines() if line.get_visible() and not line.get_label().startswith("_child")
-             and len(line.get_xdata()) > 1]
+    lines = [line for line in ax.get_lines() if line.get_visible() and len(line.get_xdata()) > 1]
     points = [c for c in ax.collections if isinstance(c, PathCollection)]
     bars = [p for p in ax.patches if isinstance(p, Rectangle)]
     shaded = [c for c in ax.collections if isinstance(c, (PolyCollection, QuadMesh, ContourSet))]
