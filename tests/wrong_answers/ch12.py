@@ -41,6 +41,11 @@ def discriminative_groups(modules, base_lr, factor):
     make = getattr(_t, "layerwise_" + "lr_groups")
     return make(list(modules), [base_lr * factor ** (len(modules) - 1 - i) for i in range(len(modules))])
 ''',
+        # the cheat: passes the visible test only (its three rates by heart, every parameter in a group)
+        '''
+def discriminative_groups(modules, base_lr, factor):
+    return [{"params": list(m.parameters()), "lr": rate} for m, rate in zip(modules, [1e-4, 1e-3, 1e-2])]
+''',
     ],
     "ch12-ex2-solution": [
         # freezes the first n parameters (tensors), not the first n layers
