@@ -11,8 +11,10 @@ IPC, UTS and mount namespaces, as a user id of its own with no capabilities:
   the runner script and `readable` paths, all read-only, and `workdir`, writable, at its own path;
   nothing else: not the repository, the course folder, the submissions, $HOME or /root;
 - it has no network (its own loopback only);
-- every process it starts, detached ``setsid`` children included, ends when the run ends: the runner is
-  the PID namespace's first process, and the kernel kills a namespace whose first process is gone;
+- every process it starts, detached ``setsid`` children included, ends when the run ends: bwrap's init is
+  the PID namespace's first process and exits with the runner (or is killed at the total timeout), and
+  Linux kills a namespace whose first process is gone; any process left with the sandbox's user id is
+  killed before run_notebook returns;
 - rlimits (`Limits`) cap each process's memory, CPU time, file size and open files, and the number of
   processes of its user id, which is why that id is fresh for each run (root is exempt from that limit).
 
@@ -20,11 +22,11 @@ Inside, scripts/sandbox_runner.py runs the cells with nbclient and writes its pr
 notebook and its result into ``workdir/_sandbox/``. Student code can write there too, so this module
 reads those files as untrusted data: size-limited, never through a symlink. Output goes to a file, never
 to a pipe a detached child could hold open. ``sandbox=False`` runs the same runner without bubblewrap
-(the grader's ``--unsafe-no-sandbox``): same files and limits, none of the isolation.
+(the grader's ``--unsafe-no-sandbox``): same files and limits (but root ignores the process limit), none
+of the isolation.
 """
 from __future__ import annotations
 
-import errno
 import importlib.util
 import json
 import os
@@ -72,9 +74,14 @@ class Limits:
                 raise ValueError(f"{name}={value!r} is not allowed: expected a positive integer")
 
     def prlimit(self) -> list[str]:
-        """The ``prlimit`` command line that sets these limits (soft = hard) and runs what follows."""
+        """The ``prlimit`` command line that sets these limits and runs what follows.
+
+        Soft = hard, except CPU time: its soft limit sends SIGXCPU, which names the cause where the hard
+        limit's SIGKILL would not; the hard limit follows 5 s later for a process that ignores it.
+        """
         return [shutil.which("prlimit") or "prlimit", f"--as={self.memory}", f"--nproc={self.processes}",
-                f"--fsize={self.file_size}", f"--cpu={self.cpu_seconds}", f"--nofile={self.open_files}", "--"]
+                f"--fsize={self.file_size}", f"--cpu={self.cpu_seconds}:{self.cpu_seconds + 5}",
+                f"--nofile={self.open_files}", "--"]
 
 
 @dataclass
@@ -112,8 +119,12 @@ def _probe() -> tuple[bool, str]:
     if os.geteuid() != 0:
         # Run as root, the sandbox gives each run a user id of its own, which the process limit needs.
         return False, "the sandbox needs root: it runs each submission as a fresh user id"
-    with tempfile.TemporaryDirectory() as folder:
-        probe = subprocess.run([*_bwrap(Path(folder), ()), "true"], capture_output=True, text=True, timeout=60)
+    try:
+        with tempfile.TemporaryDirectory() as folder:
+            probe = subprocess.run([*_sandboxed(Path(folder), (), _fresh_user(), None), "true"],
+                                   capture_output=True, text=True, timeout=60)
+    except (RuntimeError, OSError, subprocess.TimeoutExpired) as error:
+        return False, f"bwrap cannot make a sandbox here: {error}"
     if probe.returncode != 0:
         return False, f"bwrap cannot make a sandbox here: {probe.stderr.strip()[-500:]}"
     version = subprocess.run([bwrap, "--version"], capture_output=True, text=True).stdout.strip()
@@ -156,6 +167,18 @@ def _bwrap(workdir: Path, readable) -> list[str]:
             bound.append(path)
     cmd += [*_parents(workdir, bound, made), "--bind", str(workdir), str(workdir), "--chdir", str(workdir)]
     return cmd
+
+
+def _fresh_user() -> int:
+    """A user id no account has, new for each run: the process limit then counts that run's processes only."""
+    return 10_000_000 + secrets.randbelow(10_000_000)
+
+
+def _sandboxed(workdir: Path, readable, user: int, info_fd: int | None) -> list[str]:
+    """The command line that runs what follows in the sandbox, as `user`, without capabilities."""
+    info = ["--info-fd", str(info_fd)] if info_fd is not None else []
+    return [*_bwrap(workdir, readable), *info, "--", shutil.which("setpriv") or "setpriv",
+            f"--reuid={user}", f"--regid={user}", "--clear-groups", "--"]
 
 
 def _inside(path: Path, folders) -> bool:
@@ -275,15 +298,18 @@ def _run(command: list[str], environment: dict, workdir: Path, total_timeout: fl
                 first = json.loads(info.read(1000) or b"{}").get("child-pid")
             except ValueError:
                 first = None
-            if isinstance(first, int) and first > 1:
+            if isinstance(first, int) and _parent_of(first) == process.pid:
                 # Killing the namespace's first process makes the kernel kill every other one in it, and
                 # bwrap returns only once they are all gone.
                 os.kill(first, signal.SIGKILL)
-            try:
-                returncode = process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                returncode = process.wait()
+                try:
+                    returncode = process.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    pass
+            if process.poll() is None:          # no sandbox (or it would not die): the runner and its kernel
+                for pid in [process.pid, *_descendants(process.pid)]:
+                    _kill(pid)
+            returncode = process.wait()
         if user is not None:
             _end_processes_of(user)
         seconds = time.monotonic() - start
@@ -293,24 +319,52 @@ def _run(command: list[str], environment: dict, workdir: Path, total_timeout: fl
     return returncode, timed_out, seconds, log_tail
 
 
+def _parent_of(pid: int) -> int | None:
+    try:
+        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def _processes() -> list[int]:
+    return [int(entry.name) for entry in Path("/proc").iterdir() if entry.name.isdigit()]
+
+
+def _descendants(pid: int) -> list[int]:
+    """Children, grandchildren, ... of `pid` (the kernel is in a session of its own, out of our group's reach)."""
+    children = {}
+    for child in _processes():
+        children.setdefault(_parent_of(child), []).append(child)
+    found, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
+def _kill(pid: int) -> None:
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+
+
 def _end_processes_of(user: int, patience: float = 10) -> None:
     """Wait until no process runs as `user` (the sandbox's own id), killing any that is left."""
     deadline = time.monotonic() + patience
     while True:
         left = []
-        for entry in Path("/proc").iterdir():
+        for pid in _processes():
             try:
-                if entry.name.isdigit() and entry.stat().st_uid == user:
-                    left.append(int(entry.name))
+                if Path(f"/proc/{pid}").stat().st_uid == user:
+                    left.append(pid)
             except FileNotFoundError:
                 pass
         if not left or time.monotonic() > deadline:
             return
         for pid in left:
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
+            _kill(pid)
         time.sleep(0.05)
 
 
@@ -356,24 +410,27 @@ def run_notebook(nb, workdir, *, env: dict | None = None, limits: Limits = Limit
     user = None
     with tempfile.TemporaryFile() as info:
         if sandbox:
-            user = 10_000_000 + secrets.randbelow(10_000_000)   # fresh per run: the process limit counts its own
-            for folder, dirs, files in os.walk(workdir):
+            user = _fresh_user()
+            for folder, dirs, files in os.walk(workdir):         # the working copy becomes the sandbox's own
                 for name in [folder, *(os.path.join(folder, n) for n in dirs + files)]:
                     os.lchown(name, user, user)
             os.chmod(workdir, 0o700)
-            command = [*_bwrap(workdir, readable), "--info-fd", str(info.fileno()), "--",
-                       shutil.which("setpriv") or "setpriv", f"--reuid={user}", f"--regid={user}", "--clear-groups",
-                       "--", *command]
+            command = [*_sandboxed(workdir, readable, user, info.fileno()), *command]
         returncode, timed_out, seconds, log_tail = _run([*limits.prlimit(), *command], environment, workdir,
                                                         total_timeout, user, info)
 
+    return _outcome(run_dir, returncode, timed_out, seconds, log_tail, total_timeout)
+
+
+def _outcome(run_dir: Path, returncode: int, timed_out: bool, seconds: float, log_tail: str,
+             total_timeout: float) -> Outcome:
+    """What happened, from the runner's files (untrusted) and how its process ended (trusted)."""
     result, progress = _read_json(run_dir, "result.json"), _read_json(run_dir, "progress.json")
-    notebook = _read_notebook(run_dir)
     running = _cell_index(progress.get("cell"))
     problems = result.get("cell_problems") if isinstance(result.get("cell_problems"), dict) else {}
     cell_problems = {int(k): str(v)[:300] for k, v in problems.items() if str(k).isdigit()}
-    memory = {str(k): v for k, v in (result.get("memory") or {}).items() if isinstance(v, int)} \
-        if isinstance(result.get("memory"), dict) else {}
+    memory = result.get("memory") if isinstance(result.get("memory"), dict) else {}
+    memory = {str(k): v for k, v in memory.items() if isinstance(v, int)}
 
     if result.get("status") in ("finished", "kernel died", "out of memory"):
         status, cell, reason = result["status"], _cell_index(result.get("cell")), str(result.get("reason", ""))[:300]
@@ -386,4 +443,4 @@ def run_notebook(nb, workdir, *, env: dict | None = None, limits: Limits = Limit
         status, cell, reason = "failed", running, f"the runner could not run the notebook ({_exit_in_words(returncode)})"
     if status == "kernel died" and any(m in log_tail for m in MEMORY_MARKERS):
         status, reason = "out of memory", f"out of memory ({reason})"
-    return Outcome(notebook, status, cell, reason, seconds, log_tail, cell_problems, memory)
+    return Outcome(_read_notebook(run_dir), status, cell, reason, seconds, log_tail, cell_problems, memory)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -92,7 +93,10 @@ def main(run_dir: Path, cell_timeout: float) -> None:
             try:
                 client.execute_cell(cell, index)
             except DeadKernelError:
-                returncode = kernel.wait(timeout=10) if kernel is not None else None
+                try:
+                    returncode = kernel.wait(timeout=10) if kernel is not None else None
+                except subprocess.TimeoutExpired:                  # "dead" but not gone: it stopped answering
+                    returncode = None
                 result.update(status="kernel died", cell=index, reason=how_it_ended(returncode))
                 if ran_out_of_memory(cell):
                     result.update(status="out of memory", reason=f"out of memory ({result['reason']})")

@@ -38,7 +38,8 @@ def notebook(*cells: str) -> nbformat.NotebookNode:
 def outputs(outcome, index: int) -> str:
     """Everything cell `index` printed, and its error if any, as one string."""
     cell = outcome.notebook.cells[index]
-    return "".join(out.get("text", "") or f"{out.get('ename', '')}: {out.get('evalue', '')}" for out in cell.outputs)
+    return "".join(out["text"] if out["output_type"] == "stream" else f"{out.get('ename')}: {out.get('evalue')}"
+                   for out in cell.outputs if out["output_type"] in ("stream", "error"))
 
 
 def errors(outcome, index: int) -> list[str]:
@@ -55,6 +56,14 @@ def processes_of(uid: int) -> list[int]:
         except FileNotFoundError:
             pass
     return found
+
+
+def running(pid) -> bool:
+    """Whether process `pid` runs (a zombie, dead and waiting for its new parent to reap it, does not)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
 
 
 def sandbox_user(workdir: Path) -> int:
@@ -101,8 +110,9 @@ def test_bad_arguments_are_refused_with_their_name(tmp_path):
 
 def test_a_notebook_runs_errors_and_stderr_do_not_stop_it_and_nothing_outside_is_reachable(tmp_path):
     """One run: outputs come back, a cell error and stderr do not stop later cells, torch and nnpractice import,
-    the limits are the ones asked for, nothing beside the working copy, in the repository or in /root can be
-    read or written, there is no network, and a detached child is dead when run_notebook returns."""
+    the limits are the ones asked for and the kernel is not root, nothing beside the working copy, in the
+    repository or in /root can be read or written, there is no network, a detached child is dead when
+    run_notebook returns, and the model cache is a copy of the run's own."""
     workdir = tmp_path / "work"
     workdir.mkdir()
     beside = tmp_path / "solutions.txt"
@@ -117,14 +127,19 @@ def test_a_notebook_runs_errors_and_stderr_do_not_stop_it_and_nothing_outside_is
                "library": str(Path(sandbox._library_folder()) / "written.txt"), "venv": f"{sys.prefix}/written.txt",
                "root": f"/root/written-{os.getpid()}.txt", "tmp": f"/tmp/nnp-sandbox-written-{os.getpid()}.txt"}
     limits = sandbox.Limits(memory=7 * GiB, processes=200, file_size=300 * MiB, cpu_seconds=900, open_files=500)
+    cache = tmp_path / "cache"                            # a model cache whose file only its owner may read
+    (cache / "models").mkdir(parents=True)
+    (cache / "models" / "model.pt").write_text("cached weights")
+    (cache / "models" / "model.pt").chmod(0o600)
     try:
         outcome = sandbox.run_notebook(notebook(
             "print('hello from the sandbox')",
             "1 / 0",
             "import sys\nprint('a warning', file=sys.stderr)\nprint('after stderr')",
             "import torch, nnpractice\nprint('torch', torch.ones(3).sum().item(), 'nnpractice', nnpractice.__name__)",
-            "import resource\nprint([resource.getrlimit(getattr(resource, 'RLIMIT_' + n))[0] "
-            "for n in ('AS', 'NPROC', 'FSIZE', 'CPU', 'NOFILE')])",
+            "import os, resource\nstatus = dict(l.split(':', 1) for l in open('/proc/self/status').read().splitlines())\n"
+            "print([resource.getrlimit(getattr(resource, 'RLIMIT_' + n))[0] for n in ('AS', 'NPROC', 'FSIZE', 'CPU', "
+            "'NOFILE')] + [os.getuid(), int(status['CapEff'], 16), int(status['NoNewPrivs'])])",
             "import json\nread = {}\n"
             f"for name, path in {{'beside': {str(beside)!r}, 'repository': {str(in_repository)!r}, 'root': {str(in_root)!r}}}.items():\n"
             "    try:\n        read[name] = open(path).read()[:20]\n    except OSError as error:\n"
@@ -137,7 +152,10 @@ def test_a_notebook_runs_errors_and_stderr_do_not_stop_it_and_nothing_outside_is
             f"    socket.create_connection(('127.0.0.1', {server.getsockname()[1]}), timeout=3)\n"
             "    print('connected')\nexcept OSError as error:\n    print('refused', type(error).__name__)",
             DETACHED_CHILD,
-        ), workdir, env={"NNPRACTICE_SEED": "0"}, limits=limits, cell_timeout=60, total_timeout=60)
+            "from nnpractice.data import cache_dir\nprint(open(cache_dir() / 'models' / 'model.pt').read())\n"
+            "written = (cache_dir() / 'models' / 'trained.pt').write_text('new weights')",
+        ), workdir, env={"NNPRACTICE_SEED": "0", "NNPRACTICE_CACHE": str(cache)}, limits=limits, cell_timeout=60,
+            total_timeout=60)
         uid = sandbox_user(workdir)
         assert processes_of(uid) == [], "a process of the sandbox outlived run_notebook"
         beats = (workdir / "heartbeat.txt").stat().st_size
@@ -152,7 +170,9 @@ def test_a_notebook_runs_errors_and_stderr_do_not_stop_it_and_nothing_outside_is
     assert errors(outcome, 1) == ["ZeroDivisionError"]
     assert errors(outcome, 2) == [] and "after stderr" in outputs(outcome, 2) and "a warning" in outputs(outcome, 2)
     assert "torch 3.0 nnpractice nnpractice" in outputs(outcome, 3)
-    assert json.loads(outputs(outcome, 4)) == [7 * GiB, 200, 300 * MiB, 900, 500]
+    *rlimits, uid, capabilities, no_new_privileges = json.loads(outputs(outcome, 4))
+    assert rlimits == [7 * GiB, 200, 300 * MiB, 900, 500]
+    assert uid == sandbox_user(workdir) and capabilities == 0 and no_new_privileges == 1   # not root in any way
     assert json.loads(outputs(outcome, 5)) == {"beside": "FileNotFoundError", "repository": "FileNotFoundError",
                                                "root": "FileNotFoundError"}
     wrote = json.loads(outputs(outcome, 6))
@@ -162,6 +182,9 @@ def test_a_notebook_runs_errors_and_stderr_do_not_stop_it_and_nothing_outside_is
     assert (workdir / "inside.txt").read_text() == "mine"
     assert outputs(outcome, 7).startswith("refused") and accepted == []
     assert outputs(outcome, 8) == "detached child started\n"
+    # the cache is the run's own copy: readable, writable, and the original unchanged
+    assert outputs(outcome, 9) == "cached weights\n" and errors(outcome, 9) == []
+    assert sorted(p.name for p in (cache / "models").iterdir()) == ["model.pt"]
 
 
 def test_a_kernel_that_kills_itself_is_reported_with_its_cell(tmp_path):
@@ -204,6 +227,14 @@ def test_memory_processes_and_file_size_are_limited(tmp_path):
     assert processes_of(sandbox_user(tmp_path)) == []    # the forked children ended with the run
 
 
+def test_the_cpu_time_limit_kills_a_kernel_that_spins(tmp_path):
+    outcome = sandbox.run_notebook(notebook("print('before')", "while True:\n    pass"), tmp_path, env={},
+                                   limits=sandbox.Limits(cpu_seconds=4), cell_timeout=120, total_timeout=60)
+    assert (outcome.status, outcome.cell) == ("kernel died", 1), (outcome.reason, outcome.log)
+    assert "CPU-time limit" in outcome.reason
+    assert outcome.seconds < 60
+
+
 def test_the_cell_timeout_interrupts_a_cell_and_the_run_goes_on(tmp_path):
     outcome = sandbox.run_notebook(notebook("import time\ntime.sleep(60)", "print('next cell ran')"),
                                    tmp_path, env={}, cell_timeout=3, total_timeout=60)
@@ -217,10 +248,10 @@ def test_the_cell_timeout_interrupts_a_cell_and_the_run_goes_on(tmp_path):
 def test_the_total_timeout_stops_an_endless_loop_and_every_process(tmp_path):
     start = time.monotonic()
     outcome = sandbox.run_notebook(notebook(DETACHED_CHILD, "while True:\n    pass"), tmp_path, env={},
-                                   cell_timeout=120, total_timeout=12)
-    assert time.monotonic() - start < 15
+                                   cell_timeout=120, total_timeout=20)
+    assert time.monotonic() - start < 23
     assert (outcome.status, outcome.cell) == ("timeout", 1), (outcome.reason, outcome.log)
-    assert outcome.reason == "ran past the 12 s total limit"
+    assert outcome.reason == "ran past the 20 s total limit"
     assert outputs(outcome, 0) == "detached child started\n"
     assert processes_of(sandbox_user(tmp_path)) == []
 
@@ -229,10 +260,15 @@ def test_without_the_sandbox_the_same_runner_runs_unprotected(tmp_path):
     workdir = tmp_path / "work"
     beside = tmp_path / "beside.txt"
     beside.write_text("readable without a sandbox")
-    outcome = sandbox.run_notebook(notebook("print('hello')", "1 / 0", f"print(open({str(beside)!r}).read())"),
-                                   workdir, env={}, sandbox=False, total_timeout=60)
-    assert (outcome.status, outcome.cell) == ("finished", None), (outcome.reason, outcome.log)
+    start = time.monotonic()
+    outcome = sandbox.run_notebook(notebook("print('hello')", "1 / 0", f"print(open({str(beside)!r}).read())",
+                                            "import os\nopen('kernel.pid', 'w').write(str(os.getpid()))\n"
+                                            "while True:\n    pass"),
+                                   workdir, env={}, sandbox=False, cell_timeout=120, total_timeout=20)
+    assert time.monotonic() - start < 23
+    assert (outcome.status, outcome.cell) == ("timeout", 3), (outcome.reason, outcome.log)
+    assert not running((workdir / "kernel.pid").read_text()), "the kernel outlived the timeout"
     assert outputs(outcome, 0) == "hello\n" and errors(outcome, 1) == ["ZeroDivisionError"]
     assert outputs(outcome, 2) == "readable without a sandbox\n"
-    assert (workdir / sandbox.RUN_DIR / "result.json").exists()   # the runner's own files, as in the sandbox
+    assert (workdir / sandbox.RUN_DIR / "progress.json").exists()   # the runner's own files, as in the sandbox
     assert workdir.stat().st_uid == os.getuid()
