@@ -81,14 +81,18 @@ def test_describe_says_what_a_figure_shows():
         plots.describe("not a figure")
 
 
-def test_in_ipython_a_figures_text_plain_is_its_description():
-    from IPython.core.interactiveshell import InteractiveShell
+def test_in_a_notebook_a_figures_text_plain_is_its_description():
+    """In a real kernel, with the inline backend (which drops printers registered for Figure when it loads)."""
+    import nbformat
+    from nbclient import NotebookClient
 
-    shell = InteractiveShell.instance()
-    try:
-        plots.style()
-        fig = plots.curves(_history(), metrics=("loss",))
-        data, _ = shell.display_formatter.format(fig)
-        assert data["text/plain"] == plots.describe(fig) and data["text/plain"].startswith("Figure with 1 panel.")
-    finally:
-        InteractiveShell.clear_instance()
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [nbformat.v4.new_code_cell("import nnpractice\nenv = nnpractice.setup_notebook(report=False)"),
+                      nbformat.v4.new_code_cell("import matplotlib.pyplot as plt\nfig, ax = plt.subplots()\n"
+                                                "ax.plot([1, 2, 3], [3, 1, 2], label='train')\n"
+                                                "ax.set_xlabel('epoch'); ax.legend(); ax.set_title('loss')")]
+    NotebookClient(notebook, timeout=120, kernel_name="python3").execute()
+    shown = [o for o in notebook.cells[1].outputs if o.output_type == "display_data"]
+    assert len(shown) == 1 and "image/png" in shown[0].data
+    assert shown[0].data["text/plain"].startswith('Figure with 1 panel. titled "loss"; x axis "epoch" from 0.9 to 3.1')
+    assert shown[0].data["text/plain"].endswith("1 line. Legend: train.")

@@ -80,4 +80,9 @@ def _describe_figures_in_notebooks() -> None:
         return
     shell = get_ipython()
     if shell is not None:
+        # Load the backend now: the inline backend, when it loads (at the first figure otherwise), removes every
+        # printer registered for Figure (IPython's select_figure_formats), this one included.
+        import matplotlib.pyplot as plt
+
+        plt.switch_backend(matplotlib.get_backend())
         shell.display_formatter.formatters["text/plain"].for_type(Figure, _plain_text)
