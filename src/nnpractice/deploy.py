@@ -1,4 +1,4 @@
-"""From a trained PyTorch model to something that answers requests: ONNX, ONNX Runtime, a tiny service.
+"""From a trained PyTorch model to something that answers requests: ONNX, ONNX Runtime, a prediction service.
 
 - :func:`export_onnx` writes an ONNX file with PyTorch's default exporter (``torch.onnx.export``,
   which in this PyTorch version traces the model with ``torch.export``), with a dynamic
@@ -14,9 +14,13 @@
 - :func:`write_contract` stores the model's preprocessing contract (the value range its
   inputs must lie in, how raw data become inputs) inside the ONNX file, and
   :func:`read_contract` reads it back from a session.
-- :class:`PredictionServer` serves an ONNX file over HTTP on 127.0.0.1, validating every
-  request against the input shape and the file's contract, and :func:`post_json` is the
-  client used to query it.
+- :func:`validate_inputs` is the service's check written by hand: decoded JSON to a batch, or
+  :class:`BadRequest` with the reason.
+- :class:`PredictionServer` serves an ONNX file from a separate process on 127.0.0.1 with
+  FastAPI, pydantic and uvicorn (``nnpractice/_service.py``): its request model and OpenAPI
+  schema are built from the file's input shape and contract, every bad request gets a 4xx JSON
+  answer. :func:`post_json` is a client, :func:`load_test` sends many requests at once and
+  :func:`fuzz_service` runs Schemathesis against the live service's schema.
 
 >>> import tempfile, torch
 >>> net = torch.nn.Linear(3, 2)
@@ -449,12 +453,12 @@ def read_contract(session) -> dict | None:
 
 
 # --------------------------------------------------------------------------- #
-# A minimal prediction service
+# The prediction service: the check by hand, then FastAPI + pydantic + uvicorn
 # --------------------------------------------------------------------------- #
 
 
 class BadRequest(ValueError):
-    """A request the service refuses with HTTP 400 and this message."""
+    """A payload that :func:`validate_inputs` refuses, with the reason (a service answers it with a 4xx)."""
 
 
 @validate_params({"payload": ["no_validation"],  # any decoded JSON: checking it is this function's job
