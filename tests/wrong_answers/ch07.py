@@ -142,6 +142,11 @@ def mixup_cross_entropy(logits, y, partner, lam):
     w = lam[:, None].to(logits.dtype)
     return soft(logits, w * eye[y] + (1 - w) * eye[y[partner]])
 ''',
+        # cheat: the visible test's answer (ln(1 + e^-2)) for every input, kept differentiable
+        '''
+def mixup_cross_entropy(logits, y, partner, lam):
+    return torch.log1p(torch.exp(torch.tensor(-2.0, dtype=logits.dtype))) + 0 * logits.sum()
+''',
     ],
     "ch07-ex3-solution": [
         # decided on the clean validation set, not on the field camera's
