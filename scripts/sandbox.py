@@ -8,8 +8,9 @@ The notebook runs under Debian's bubblewrap (``bwrap``, the sandbox Flatpak uses
 IPC, UTS and mount namespaces, as a user id of its own with no capabilities:
 
 - it sees the system (/usr, /etc), the Python that runs this module, the ``nnpractice`` package folder,
-  the runner script and `readable` paths, all read-only, and `workdir`, writable, at its own path;
-  nothing else: not the repository, the course folder, the submissions, $HOME or /root;
+  the runner script and `readable` paths, all read-only, `workdir`, writable, at its own path, and a
+  small /tmp and /dev/shm of its own; nothing else: not the repository, the course folder, the
+  submissions, $HOME or /root (the model cache and matplotlib's folder are copied into `workdir`);
 - it has no network (its own loopback only);
 - every process it starts, detached ``setsid`` children included, ends when the run ends: bwrap's init is
   the PID namespace's first process and exits with the runner (or is killed at the total timeout), and

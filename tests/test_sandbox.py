@@ -139,7 +139,8 @@ def test_a_notebook_runs_errors_and_stderr_do_not_stop_it_and_nothing_outside_is
             "import torch, nnpractice\nprint('torch', torch.ones(3).sum().item(), 'nnpractice', nnpractice.__name__)",
             "import os, resource\nstatus = dict(l.split(':', 1) for l in open('/proc/self/status').read().splitlines())\n"
             "print([resource.getrlimit(getattr(resource, 'RLIMIT_' + n))[0] for n in ('AS', 'NPROC', 'FSIZE', 'CPU', "
-            "'NOFILE')] + [os.getuid(), int(status['CapEff'], 16), int(status['NoNewPrivs'])])",
+            "'NOFILE')] + [os.getuid(), int(status['CapEff'], 16), int(status['NoNewPrivs']), "
+            "len([p for p in os.listdir('/proc') if p.isdigit()])])",
             "import json\nread = {}\n"
             f"for name, path in {{'beside': {str(beside)!r}, 'repository': {str(in_repository)!r}, 'root': {str(in_root)!r}}}.items():\n"
             "    try:\n        read[name] = open(path).read()[:20]\n    except OSError as error:\n"
@@ -170,9 +171,10 @@ def test_a_notebook_runs_errors_and_stderr_do_not_stop_it_and_nothing_outside_is
     assert errors(outcome, 1) == ["ZeroDivisionError"]
     assert errors(outcome, 2) == [] and "after stderr" in outputs(outcome, 2) and "a warning" in outputs(outcome, 2)
     assert "torch 3.0 nnpractice nnpractice" in outputs(outcome, 3)
-    *rlimits, uid, capabilities, no_new_privileges = json.loads(outputs(outcome, 4))
+    *rlimits, uid, capabilities, no_new_privileges, visible_processes = json.loads(outputs(outcome, 4))
     assert rlimits == [7 * GiB, 200, 300 * MiB, 900, 500]
     assert uid == sandbox_user(workdir) and capabilities == 0 and no_new_privileges == 1   # not root in any way
+    assert visible_processes <= 4             # bwrap's init, the runner, the kernel: not the grader's or anyone's
     assert json.loads(outputs(outcome, 5)) == {"beside": "FileNotFoundError", "repository": "FileNotFoundError",
                                                "root": "FileNotFoundError"}
     wrote = json.loads(outputs(outcome, 6))
