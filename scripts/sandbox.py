@@ -218,6 +218,7 @@ def _environment(env: dict, run_dir: Path) -> dict:
     """A small environment of our own (the grader's secrets stay out), then `env` on top."""
     home = run_dir / "home"
     out = {"PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin", "HOME": str(home),
+           "USER": "student", "LOGNAME": "student",    # the fresh user id has no name: getpass.getuser() reads these
            "TMPDIR": str(run_dir / "tmp"), "LANG": "C.UTF-8", "OMP_NUM_THREADS": "1",
            "PYTHONDONTWRITEBYTECODE": "1", "PYDEVD_DISABLE_FILE_VALIDATION": "1"}
     cache = env.get("NNPRACTICE_CACHE") or os.environ.get("NNPRACTICE_CACHE") or str(
