@@ -210,6 +210,21 @@ def test_200_concurrent_requests_are_all_answered_right(served):
     assert served_count == 200
 
 
+def test_beyond_its_queue_the_service_answers_503_at_once_never_drops(served):
+    path, X, expected = served
+    bodies = [json.dumps({"inputs": X[i:i + 16].tolist()}).encode() for i in range(100)]
+    with deploy.PredictionServer(path, max_batch=16, workers=1, max_queue=1) as server:
+        result = deploy.load_test(server.url + "/predict", bodies, concurrency=100, timeout=60)
+        assert server.predict(X[:2])["predictions"] == expected[:2].argmax(1).tolist()   # and serves again after
+    statuses = set(result["status"])
+    assert statuses == {200, 503}, (statuses, [a for a in result["answers"] if not isinstance(a, dict)][:3])
+    for status, answer, i in zip(result["status"], result["answers"], range(100)):
+        if status == 200:
+            assert answer["predictions"] == expected[i:i + 16].argmax(1).tolist()
+        else:
+            assert "at capacity (at most 1 in flight)" in answer["error"], answer
+
+
 def test_the_service_process_ends_with_stop_and_with_its_parent(served, tmp_path):
     path, *_ = served
     server = deploy.PredictionServer(path).start()

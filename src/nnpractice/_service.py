@@ -272,7 +272,7 @@ def create_app(model_path, *, contract_key: str, max_batch: int = 64, workers: i
     @app.post("/predict", response_model=PredictResponse, responses=errors)
     async def predict(request: PredictRequest):
         if state["in_flight"] >= max_queue:
-            raise HTTPException(503, f"the service is at capacity ({max_queue} requests in flight); retry later",
+            raise HTTPException(503, f"the service is at capacity (at most {max_queue} in flight); retry later",
                                 headers={"Retry-After": "1"})
         state["in_flight"] += 1
         try:
@@ -356,7 +356,7 @@ def main(argv=None) -> None:
                      predict_timeout=args.timeout, version=args.version)
     config = uvicorn.Config(app, http=_h11_protocol_with_header_timeout(args.timeout), lifespan="off",
                             log_level="warning", access_log=False, timeout_keep_alive=5,
-                            limit_concurrency=4 * args.max_queue, timeout_graceful_shutdown=5)
+                            timeout_graceful_shutdown=5)   # no limit_concurrency: its 503 is plain text; max_queue bounds
     listening = socket.socket(fileno=args.fd)
     uvicorn.Server(config).run(sockets=[listening])
     app.state.pool.shutdown(wait=False, cancel_futures=True)
