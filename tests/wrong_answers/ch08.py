@@ -118,6 +118,11 @@ def restart_lr(step, first_cycle, cycle_mult, max_lr, min_lr=0.0):
         sched.step()
     return float(opt.param_groups[0]["lr"])
 ''',
+        # cheat: fitted to the visible tests only (max_lr at a multiple of the first cycle, else half-way)
+        '''
+def restart_lr(step, first_cycle, cycle_mult, max_lr, min_lr=0.0):
+    return float(max_lr if step % first_cycle == 0 else (max_lr + min_lr) / 2)
+''',
     ],
     "ch08-ex3-solution": [
         # "kept" read as the knob study's own accuracy at batch 32, not a batch-256 run at that rate
