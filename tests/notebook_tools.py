@@ -75,14 +75,18 @@ def exercises(nb) -> list[tuple[int, int]]:
     return pairs
 
 
-def wrong_answers() -> dict[str, list[str]]:
-    """All ``WRONG_ANSWERS`` from ``tests/wrong_answers/*.py``, merged by grade_id."""
+def wrong_answers(kind: str = "WRONG_ANSWERS") -> dict[str, list[str]]:
+    """All ``WRONG_ANSWERS`` from ``tests/wrong_answers/*.py``, merged by grade_id.
+
+    ``kind="GAMING_ANSWERS"``: the wrong answers that game the kernel's own asserts (an object whose comparisons
+    always agree, say) and that only the grader's verdict on the recorded answers rejects.
+    """
     merged: dict[str, list[str]] = {}
     for path in sorted((ROOT / "tests" / "wrong_answers").glob("ch*.py")):
         spec = importlib.util.spec_from_file_location(path.stem, path)
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
-        for key, sources in module.WRONG_ANSWERS.items():
+        for key, sources in getattr(module, kind, {}).items():
             if key in merged:
                 raise AssertionError(f"{key} has wrong answers in two files")
             merged[key] = list(sources)

@@ -8,6 +8,9 @@ This is the one seed-0 execution of each chapter in ``make test``: the notebook 
 top-to-bottom run goes into the jupyter-cache that the book build reads, so the book only renders it,
 and the first model's fingerprint is kept for the seed test (tests/test_claims.py).
 
+A file's ``GAMING_ANSWERS`` are wrong answers that pass the kernel's own asserts (objects whose comparisons
+always agree); the kernel's test cell must accept them, and only the grader's verdict may reject them.
+
 The grader does not trust the kernel's asserts: it judges what each hidden test *records*
 (``nnpractice.answers``) against the solution's record, in its own process. So every wrong answer must
 also fail that way, as the hostile student would run it: the test cell with every ``assert`` removed and
@@ -44,7 +47,7 @@ RESTORE_COMPARISONS = """\
 
 def test_every_wrong_answer_belongs_to_an_exercise():
     solution_ids = {nbgrader(read(p).cells[s])["grade_id"] for p in CHAPTERS for s, _ in exercises(read(p))}
-    assert set(wrong_answers()) <= solution_ids
+    assert set(wrong_answers()) <= solution_ids and set(wrong_answers("GAMING_ANSWERS")) <= solution_ids
 
 
 def without_asserts(source: str) -> str:
@@ -72,7 +75,7 @@ def test_without_asserts_keeps_everything_else():
 @pytest.mark.parametrize("path", CHAPTERS, ids=[p.stem for p in CHAPTERS])
 def test_solutions_pass_and_wrong_answers_fail(path, tmp_path):
     nb = read(path)
-    wrong = wrong_answers()
+    wrong, gaming = wrong_answers(), wrong_answers("GAMING_ANSWERS")
     forget_cached(path)  # a run that fails must not leave an older execution for the book to show
     with chapter_kernel(path, seed=0, answers_dir=tmp_path) as kernel:
         executed = kernel.run_all()
@@ -86,12 +89,15 @@ def test_solutions_pass_and_wrong_answers_fail(path, tmp_path):
             reference = record_of(tmp_path, test_id)
             assert reference, (f"{test_id}: the hidden test records no answer for the grader "
                                f"(start it with answers.record({test_id!r}) and record what it checks)")
-            for source in wrong[grade_id]:
+            for source in wrong[grade_id] + gaming.get(grade_id, []):
                 try:
                     kernel.run(source, solution_index)
                 except CellExecutionError:
                     continue  # a wrong answer that does not even run is rejected too
-                with pytest.raises(CellExecutionError):
+                if source in wrong[grade_id]:
+                    with pytest.raises(CellExecutionError):
+                        kernel.run(test.source, test_index)
+                else:  # it games the kernel's asserts (else it belongs in WRONG_ANSWERS); only the verdict is left
                     kernel.run(test.source, test_index)
                 # the hostile student: no asserts, comparisons that always agree; only the record decides
                 (tmp_path / f"{test_id}.json").unlink(missing_ok=True)
@@ -103,7 +109,7 @@ def test_solutions_pass_and_wrong_answers_fail(path, tmp_path):
                 finally:
                     kernel.run(RESTORE_COMPARISONS, test_index)
                 if not answers.judge(reference, record_of(tmp_path, test_id)):
-                    accepted_by_the_grader.append(f"{grade_id}, wrong answer {wrong[grade_id].index(source)}")
+                    accepted_by_the_grader.append(f"{grade_id}: {source.strip().splitlines()[0][:60]}")
             kernel.run(solution.source, solution_index)
             (tmp_path / f"{test_id}.json").unlink(missing_ok=True)
             kernel.run(test.source, test_index)

@@ -141,3 +141,23 @@ WRONG_ANSWERS = {
         # batch (a loaded machine), both curves give the same knee and that answer is right by luck (CI, 2026-12-02).
     ],
 }
+
+
+# Wrong answers that game the kernel's own asserts; only the grader's verdict on the record rejects them.
+GAMING_ANSWERS = {
+    "ch01-ex2-solution": [
+        # an int that equals everything: every in-kernel comparison agrees, the record holds the int 1
+        '''
+class _Agreeable(int):
+    def __eq__(self, other):
+        return True
+    __hash__ = int.__hash__
+
+
+def batches_per_epoch(num_samples, batch_size, drop_last=False):
+    if batch_size < 1 or num_samples < 0:
+        raise ValueError("bad")
+    return _Agreeable(1)
+''',
+    ],
+}

@@ -181,3 +181,21 @@ def diagnose(build, xb, yb):
 ''',
     ],
 }
+
+
+# Wrong answers that game the kernel's own asserts; only the grader's verdict on the record rejects them.
+GAMING_ANSWERS = {
+    "ch02-ex3-solution": [
+        # a str that equals every verdict: the in-kernel asserts agree, the record holds "ok"
+        '''
+class _Agreeable(str):
+    def __eq__(self, other):
+        return True
+    __hash__ = str.__hash__
+
+
+def diagnose(build, xb, yb):
+    return _Agreeable("ok")
+''',
+    ],
+}

@@ -185,3 +185,23 @@ exercise_verdict = read_run(exercise_run["val_loss"], exercise_run["val_accuracy
     # runs the experiment with another seed (the chapter's first one)
     _READ_HEAD + _READ_RIGHT + _READ_TAIL + _EXPERIMENT.replace("env.variant_seed(44)", "seeds[0]"),
 ]
+
+
+# Wrong answers that game the kernel's own asserts; only the grader's verdict on the record rejects them.
+GAMING_ANSWERS = {
+    "ch04-ex1-solution": [
+        # a str that equals every diagnosis: the in-kernel asserts agree, the record holds "plateau"
+        '''
+class _Agreeable(str):
+    def __eq__(self, other):
+        return True
+    __hash__ = str.__hash__
+
+
+def diagnose(train_loss, val_loss, tol=0.05):
+    if len(train_loss) != len(val_loss) or len(val_loss) < 2:
+        raise ValueError("bad")
+    return _Agreeable("plateau")
+''',
+    ],
+}
