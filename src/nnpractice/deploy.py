@@ -563,6 +563,7 @@ class PredictionServer:
             self._command += ["--max-body-bytes", str(max_body_bytes)]
         self._process: subprocess.Popen | None = None
         self._log = tempfile.NamedTemporaryFile(prefix="nnpractice_service_", suffix=".log", delete=False)
+        weakref.finalize(self, _remove_log, self._log)   # readable after stop(), removed with this object
 
     @property
     def url(self) -> str:
@@ -625,6 +626,11 @@ class PredictionServer:
 
     def __exit__(self, *exc) -> None:
         self.stop()
+
+
+def _remove_log(log) -> None:
+    log.close()
+    Path(log.name).unlink(missing_ok=True)
 
 
 def _end_process(process: subprocess.Popen) -> None:
