@@ -1,3 +1,5 @@
+from types import SimpleNamespace
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -77,6 +79,10 @@ def test_describe_says_what_a_figure_shows():
                                                "accuracy"))
     assert 'x axis "condition" with sgd, adam; y axis "accuracy (mean ± sd)" from' in compared
     assert "4 points in 2 groups" in compared
+    logged = plots.range_test(SimpleNamespace(lrs=[1e-3, 1e-2, 1e-1], losses=[2.0, 1.5, 3.0], smoothed=[2.0, 1.8, 2.2],
+                                              suggestion=1e-2, rule="minimum"))
+    logged.canvas.draw()  # typeset tick labels ("$\\mathdefault{10^{-2}}$") are numbers, not categories
+    assert 'x axis "learning rate (log scale)" from 0.000' in plots.describe(logged)
     with pytest.raises(TypeError, match="fig"):
         plots.describe("not a figure")
 

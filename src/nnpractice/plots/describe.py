@@ -17,6 +17,7 @@ from matplotlib.contour import ContourSet
 from matplotlib.figure import Figure
 from matplotlib.image import AxesImage
 from matplotlib.patches import Rectangle
+from matplotlib.ticker import LogFormatter, ScalarFormatter
 
 from .._validation import validate_params
 
@@ -50,7 +51,10 @@ def _is_number(text: str) -> bool:
 
 def _categories(axis) -> list[str]:
     """The tick labels of a categorical axis (conditions, class names, optimizers), or [] for a numeric one."""
-    units = getattr(axis.get_major_formatter(), "_units", None)  # category.StrCategoryFormatter: strings plotted
+    formatter = axis.get_major_formatter()
+    if isinstance(formatter, (ScalarFormatter, LogFormatter)):  # numbers, however they are typeset
+        return []
+    units = getattr(formatter, "_units", None)  # category.StrCategoryFormatter: the strings plotted
     if isinstance(units, dict):
         return [_clean(str(name)) for name in units]
     texts = [_clean(tick.get_text()) for tick in axis.get_ticklabels()]
