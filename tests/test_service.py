@@ -234,10 +234,11 @@ def test_the_service_process_ends_with_stop_and_with_its_parent(served, tmp_path
     # a parent killed without a chance to stop it: the service notices and ends too
     script = tmp_path / "parent.py"
     script.write_text(f"import sys, time\nfrom nnpractice import deploy\ns = deploy.PredictionServer({str(path)!r}).start()\n"
-                      "print(s.pid, flush=True)\ntime.sleep(600)\n")
+                      "print(s.pid, s._log.name, flush=True)\ntime.sleep(600)\n")
     parent = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True)
     try:
-        child = int(parent.stdout.readline())
+        child, log = parent.stdout.readline().split()
+        child = int(child)
         assert _alive(child)
     finally:
         os.kill(parent.pid, signal.SIGKILL)
@@ -245,6 +246,7 @@ def test_the_service_process_ends_with_stop_and_with_its_parent(served, tmp_path
     deadline = time.monotonic() + 20
     while _alive(child) and time.monotonic() < deadline:
         time.sleep(0.2)
+    os.unlink(log)   # the killed parent had no chance to remove it
     assert not _alive(child), "the service outlived its parent"
 
 
