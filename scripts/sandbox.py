@@ -315,8 +315,10 @@ def _run(command: list[str], environment: dict, workdir: Path, total_timeout: fl
                 except subprocess.TimeoutExpired:
                     pass
             if process.poll() is None:          # no sandbox (or it would not die): the runner and its kernel
-                for pid in [process.pid, *_descendants(process.pid)]:
+                doomed = [process.pid, *_descendants(process.pid)]
+                for pid in doomed:
                     _kill(pid)
+                _wait_until_dead(doomed)
             returncode = process.wait()
         if user is not None:
             _end_processes_of(user)
@@ -332,6 +334,19 @@ def _parent_of(pid: int) -> int | None:
         return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
     except (OSError, IndexError, ValueError):
         return None
+
+
+def _wait_until_dead(pids: list[int], patience: float = 10) -> None:
+    """A killed process takes a moment to end: wait until each is gone or a zombie (dead, not yet reaped)."""
+    deadline = time.monotonic() + patience
+    for pid in pids:
+        while time.monotonic() < deadline:
+            try:
+                if Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] in "ZX":
+                    break
+            except (OSError, IndexError):
+                break
+            time.sleep(0.02)
 
 
 def _processes() -> list[int]:

@@ -117,6 +117,8 @@ def test_a_notebook_runs_errors_and_stderr_do_not_stop_it_and_nothing_outside_is
     workdir.mkdir()
     beside = tmp_path / "solutions.txt"
     beside.write_text("the instructor's solutions")
+    shared = tmp_path / "shared.txt"                      # bound read-only on request
+    shared.write_text("data for everyone")
     in_repository = ROOT / "chapters" / "03_workflow.ipynb"
     in_root = Path("/root") / f".nnp-sandbox-test-{os.getpid()}"
     in_root.write_text("root's secret")
@@ -125,7 +127,8 @@ def test_a_notebook_runs_errors_and_stderr_do_not_stop_it_and_nothing_outside_is
     threading.Thread(target=lambda: accepted.append(server.accept()), daemon=True).start()
     targets = {"beside": str(tmp_path / "written.txt"), "repository": str(ROOT / "chapters" / "written.txt"),
                "library": str(Path(sandbox._library_folder()) / "written.txt"), "venv": f"{sys.prefix}/written.txt",
-               "root": f"/root/written-{os.getpid()}.txt", "tmp": f"/tmp/nnp-sandbox-written-{os.getpid()}.txt"}
+               "root": f"/root/written-{os.getpid()}.txt", "tmp": f"/tmp/nnp-sandbox-written-{os.getpid()}.txt",
+               "readable": str(shared)}
     limits = sandbox.Limits(memory=7 * GiB, processes=200, file_size=300 * MiB, cpu_seconds=900, open_files=500)
     cache = tmp_path / "cache"                            # a model cache whose file only its owner may read
     (cache / "models").mkdir(parents=True)
@@ -142,7 +145,8 @@ def test_a_notebook_runs_errors_and_stderr_do_not_stop_it_and_nothing_outside_is
             "'NOFILE')] + [os.getuid(), int(status['CapEff'], 16), int(status['NoNewPrivs']), "
             "len([p for p in os.listdir('/proc') if p.isdigit()])])",
             "import json\nread = {}\n"
-            f"for name, path in {{'beside': {str(beside)!r}, 'repository': {str(in_repository)!r}, 'root': {str(in_root)!r}}}.items():\n"
+            f"for name, path in {{'beside': {str(beside)!r}, 'repository': {str(in_repository)!r}, 'root': {str(in_root)!r}, "
+            f"'readable': {str(shared)!r}}}.items():\n"
             "    try:\n        read[name] = open(path).read()[:20]\n    except OSError as error:\n"
             "        read[name] = type(error).__name__\nprint(json.dumps(read))",
             f"import json\nwrote = {{}}\nfor name, path in {targets!r}.items():\n"
@@ -156,7 +160,7 @@ def test_a_notebook_runs_errors_and_stderr_do_not_stop_it_and_nothing_outside_is
             "from nnpractice.data import cache_dir\nprint(open(cache_dir() / 'models' / 'model.pt').read())\n"
             "written = (cache_dir() / 'models' / 'trained.pt').write_text('new weights')",
         ), workdir, env={"NNPRACTICE_SEED": "0", "NNPRACTICE_CACHE": str(cache)}, limits=limits, cell_timeout=60,
-            total_timeout=60)
+            total_timeout=60, readable=[shared])
         uid = sandbox_user(workdir)
         assert processes_of(uid) == [], "a process of the sandbox outlived run_notebook"
         beats = (workdir / "heartbeat.txt").stat().st_size
@@ -176,11 +180,13 @@ def test_a_notebook_runs_errors_and_stderr_do_not_stop_it_and_nothing_outside_is
     assert uid == sandbox_user(workdir) and capabilities == 0 and no_new_privileges == 1   # not root in any way
     assert visible_processes <= 4             # bwrap's init, the runner, the kernel: not the grader's or anyone's
     assert json.loads(outputs(outcome, 5)) == {"beside": "FileNotFoundError", "repository": "FileNotFoundError",
-                                               "root": "FileNotFoundError"}
+                                               "root": "FileNotFoundError", "readable": "data for everyone"}
     wrote = json.loads(outputs(outcome, 6))
     assert wrote.pop("tmp") == "written"                  # /tmp is the sandbox's own, in memory
     assert set(wrote.values()) <= {"PermissionError", "OSError", "FileNotFoundError"}, wrote
-    assert not any(Path(path).exists() for path in targets.values()), "the sandbox wrote outside its folder"
+    assert shared.read_text() == "data for everyone"
+    assert not any(Path(path).exists() for name, path in targets.items() if name != "readable"), \
+        "the sandbox wrote outside its folder"
     assert (workdir / "inside.txt").read_text() == "mine"
     assert outputs(outcome, 7).startswith("refused") and accepted == []
     assert outputs(outcome, 8) == "detached child started\n"
