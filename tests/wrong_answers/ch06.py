@@ -3,7 +3,8 @@
 # Exercise 2 is run-and-interpret: a wrong answer replaces the whole cell, so each one is the solution
 # cell with one mistake swapped in (the replacement must change the text, or it would test nothing).
 _EX2 = '''
-bn_example = bn_models["batch norm before ReLU", bn_lr["batch norm before ReLU"], bn_seeds[0]]
+# a copy, so that every run of this cell starts from the trained network, whatever an earlier run did to it
+bn_example = copy.deepcopy(bn_models["batch norm before ReLU", bn_lr["batch norm before ReLU"], bn_seeds[0]])
 
 
 def predict_in_train_mode(model, X, batch_size):
@@ -132,6 +133,18 @@ def batch_norm_backward(x, gamma, eps, grad_out):
     return min(good) if good else None'''),
         # cheat: the running statistics (evaluation mode) answer for every batch size
         _ex2("        model.train()\n", "        model.eval()\n"),
+        # cheat: a safe batch size whose comparisons always agree (hashed like 2, so it is even "in" the dict)
+        _ex2("safe_batch = smallest_safe_batch(train_mode_accuracy, eval_accuracy)\n", '''
+class _AlwaysEqual:
+    def __eq__(self, other):
+        return True
+
+    def __hash__(self):
+        return hash(2)
+
+
+safe_batch = _AlwaysEqual()
+'''),
     ],
     "ch06-ex3-solution": [
         # PyTorch's convention (eps / K to every class) instead of eps / (K - 1) to the others
