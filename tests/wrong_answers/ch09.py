@@ -408,3 +408,27 @@ moves_freely = sorted(name for name, d in tolerated.items() if d == 9)
 ''',
     ],
 }
+
+# Wrong answers that pass the kernel's own asserts; only the grader's verdict on the recorded answers rejects them.
+GAMING_ANSWERS = {
+    "ch09-ex1-solution": [
+        # integers that equal anything: every comparison in the test cell agrees, the field is never computed
+        '''
+class _AnyInt(int):
+    def __eq__(self, other):
+        return True
+
+    def __ne__(self, other):
+        return False
+
+    __hash__ = int.__hash__
+
+
+def receptive_field(layers):
+    for layer in layers:
+        if not isinstance(layer, (nn.Conv2d, nn.MaxPool2d, nn.AvgPool2d, nn.ReLU, nn.BatchNorm2d, nn.Dropout)):
+            raise ValueError(f"layer={layer!r} is not allowed")
+    return _AnyInt(1), _AnyInt(1)
+''',
+    ],
+}
