@@ -6,9 +6,10 @@ Reads ``RUN_DIR/input.ipynb`` and starts a kernel in the folder above ``RUN_DIR`
 working copy). Before each code cell it writes ``RUN_DIR/progress.json`` (which cell is running), after
 each cell ``RUN_DIR/executed.ipynb`` (so the cells that ran survive a crash), and at the end
 ``RUN_DIR/result.json`` (how the run ended). A cell that raises does not stop the run, so later exercises
-still run; a cell that runs past CELL_TIMEOUT seconds is interrupted (like the stop button) and the run goes on; when the kernel
-dies the run stops. Student code runs as this process's user and can overwrite every one of these files:
-whoever reads them treats them as untrusted data (scripts/sandbox.py does).
+still run; a cell that runs past CELL_TIMEOUT seconds is interrupted (like the stop button) and the run
+goes on; when the kernel dies the run stops. Very long printed output keeps its head and tail. Student
+code runs as this process's user and can overwrite every one of these files: whoever reads them treats
+them as untrusted data (scripts/sandbox.py does).
 """
 from __future__ import annotations
 
@@ -38,6 +39,25 @@ def write_notebook(path: Path, nb) -> None:
     partial = path.with_suffix(".partial")
     nbformat.write(nb, str(partial))
     os.replace(partial, path)
+
+
+def tidy_streams(cell, keep: int = 50_000) -> None:
+    """Join consecutive printed output of one stream and keep only the head and tail of very long output.
+
+    (Not nbclient's coalesce_streams: its carriage-return regex takes quadratic time on one long line.)
+    """
+    joined = []
+    for out in cell.get("outputs", []):
+        if (out.get("output_type") == "stream" and joined and joined[-1].get("output_type") == "stream"
+                and joined[-1].get("name") == out.get("name")):
+            joined[-1]["text"] += out.get("text", "")
+        else:
+            joined.append(out)
+    for out in joined:
+        text = out.get("text") if out.get("output_type") == "stream" else None
+        if isinstance(text, str) and len(text) > 2 * keep:
+            out["text"] = f"{text[:keep]}\n... [{len(text) - 2 * keep} characters cut] ...\n{text[-keep:]}"
+    cell["outputs"] = joined
 
 
 def ran_out_of_memory(cell) -> bool:
@@ -92,7 +112,9 @@ def main(run_dir: Path, cell_timeout: float) -> None:
             write_json(run_dir / "progress.json", {"cell": index, "state": "running"})
             try:
                 client.execute_cell(cell, index)
+                tidy_streams(cell)
             except DeadKernelError:
+                tidy_streams(cell)
                 try:
                     returncode = kernel.wait(timeout=10) if kernel is not None else None
                 except subprocess.TimeoutExpired:                  # "dead" but not gone: it stopped answering

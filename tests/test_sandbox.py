@@ -112,7 +112,7 @@ def test_a_notebook_runs_errors_and_stderr_do_not_stop_it_and_nothing_outside_is
     """One run: outputs come back, a cell error and stderr do not stop later cells, torch and nnpractice import,
     the limits are the ones asked for and the kernel is not root, nothing beside the working copy, in the
     repository or in /root can be read or written, there is no network, a detached child is dead when
-    run_notebook returns, and the model cache is a copy of the run's own."""
+    run_notebook returns, the model cache is a copy of the run's own, and very long output is cut short."""
     workdir = tmp_path / "work"
     workdir.mkdir()
     beside = tmp_path / "solutions.txt"
@@ -159,6 +159,7 @@ def test_a_notebook_runs_errors_and_stderr_do_not_stop_it_and_nothing_outside_is
             DETACHED_CHILD,
             "from nnpractice.data import cache_dir\nprint(open(cache_dir() / 'models' / 'model.pt').read())\n"
             "written = (cache_dir() / 'models' / 'trained.pt').write_text('new weights')",
+            "print('a' * 200_000 + 'b' * 200_000)",
         ), workdir, env={"NNPRACTICE_SEED": "0", "NNPRACTICE_CACHE": str(cache)}, limits=limits, cell_timeout=60,
             total_timeout=60, readable=[shared])
         uid = sandbox_user(workdir)
@@ -193,6 +194,8 @@ def test_a_notebook_runs_errors_and_stderr_do_not_stop_it_and_nothing_outside_is
     # the cache is the run's own copy: readable, writable, and the original unchanged
     assert outputs(outcome, 9) == "cached weights\n" and errors(outcome, 9) == []
     assert sorted(p.name for p in (cache / "models").iterdir()) == ["model.pt"]
+    # very long output keeps its head and tail
+    assert outputs(outcome, 10) == "a" * 50_000 + "\n... [300001 characters cut] ...\n" + "b" * 49_999 + "\n"
 
 
 def test_a_kernel_that_kills_itself_is_reported_with_its_cell(tmp_path):
