@@ -265,3 +265,33 @@ widen_lr = any(on_edge for _, _, on_edge in anneal_round.values())
 ''',
     ],
 }
+
+# Wrong answers that pass the kernel's own asserts; only the grader's verdict on the recorded answers rejects them.
+GAMING_ANSWERS = {
+    "ch11-ex3-solution": [
+        # an array of floats that compare true with anything and whose differences are such floats too
+        '''
+class _AnyFloat(float):
+    def __eq__(self, other):
+        return True
+
+    def __ne__(self, other):
+        return False
+
+    __lt__ = __le__ = __gt__ = __ge__ = __eq__
+    __hash__ = float.__hash__
+
+    def __sub__(self, other):
+        return _AnyFloat(0.0)
+
+    __rsub__ = __sub__
+
+    def __abs__(self):
+        return self
+
+
+def expected_improvement(mean, std, best):
+    return np.array([_AnyFloat(0.0) for _ in np.asarray(mean, dtype=float)], dtype=object)
+''',
+    ],
+}
