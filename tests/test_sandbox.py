@@ -206,6 +206,15 @@ def test_a_kernel_that_kills_itself_is_reported_with_its_cell(tmp_path):
     assert outputs(outcome, 0) == "before\n"              # what ran before the crash is kept
 
 
+def test_a_kernel_that_dies_of_a_failed_allocation_is_out_of_memory(tmp_path):
+    # What a C++ allocation failure does to a process (PyTorch's, for one): its last words, then abort().
+    outcome = sandbox.run_notebook(notebook("print('before')", "import os\nos.write(2, b\"terminate called after "
+                                            "throwing an instance of 'std::bad_alloc'\\n\")\nos.abort()"),
+                                   tmp_path, env={}, total_timeout=60)
+    assert (outcome.status, outcome.cell) == ("out of memory", 1), (outcome.reason, outcome.log)
+    assert outcome.reason == "out of memory (killed by signal 6 (SIGABRT))"
+
+
 def test_a_kernel_that_kills_its_parent_is_reported_with_its_cell(tmp_path):
     outcome = sandbox.run_notebook(notebook("print('before')", "import os, time\nos.kill(os.getppid(), 9)\n"
                                             "time.sleep(30)", "print('never')"), tmp_path, env={}, total_timeout=60)
