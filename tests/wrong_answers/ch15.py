@@ -243,3 +243,32 @@ def audit_preparations(session, X, y, preparations, value_range, tolerance=0.05)
 ''',
     ],
 }
+
+GAMING_ANSWERS = {
+    "ch15-ex2-solution": [
+        # the right q with a scale that agrees with every check: equal to anything, any difference from it is
+        # zero, any fraction of it infinite; its value (1.0) is what the grader's record holds
+        '''
+class _AgreeableScale(float):
+    def __eq__(self, other):
+        return True
+    __hash__ = float.__hash__
+
+    def __sub__(self, other):
+        return 0.0
+
+    def __truediv__(self, other):
+        return float("inf")
+
+
+def quantize_int8(w):
+    w = w.detach()
+    if not torch.isfinite(w).all():
+        raise ValueError("not finite")
+    largest = w.abs().max().item()
+    scale = largest / 127 if largest > 0 else 1.0
+    q = torch.round(w / scale).clamp(-127, 127).to(torch.int8)
+    return q, _AgreeableScale(1.0)
+''',
+    ],
+}
