@@ -10,17 +10,22 @@ What each layer does for every request:
 - **uvicorn** speaks HTTP/1.1 on an asyncio event loop: a connection waiting for its client costs
   a socket, not a thread; the listen backlog holds 2048 connections; a connection whose request
   head does not arrive within ``header_timeout`` gets a 408 and is closed.
-- **This file's middleware** answers 415 to a POST whose body is not declared JSON, and 408 to a
-  body that does not arrive within ``body_timeout``.
-- **FastAPI** refuses a body over ``max_body_bytes`` (413), parses the JSON and hands it to
-  **pydantic**, which checks it against the request model built from the model's input shape and
+- **This file's middleware** answers a POST to ``/predict`` with 415 if its body is not declared
+  JSON, 413 if it holds more than ``max_body_bytes`` (declared or, chunked, counted; the rest is
+  read and dropped so that the client sees the answer), 408 if it does not arrive within
+  ``body_timeout``.
+- **FastAPI** parses the JSON (400 if it cannot: a 5,000-digit integer, nesting too deep) and
+  hands it to **pydantic**, which checks it against the request model built from the model's input shape and
   preprocessing contract: nesting and lengths, numbers only (no text, no true/false), finite,
   inside the contract's range, at most ``max_batch`` examples. Anything else is a 422 whose JSON
   says where and what; the same models give the OpenAPI schema at ``/openapi.json``.
 - **Inference** runs in a pool of ``workers`` threads that share the one ONNX Runtime session
   (its ``run`` may be called from several threads at once); at most ``max_queue`` requests wait
   or run at a time (more get a 503 at once), and one that takes longer than ``predict_timeout``
-  gets a 504. Every error, internal ones included (500), is JSON.
+  gets a 504. Every error, internal ones included (500), is JSON: the 422 names the place and the
+  reason of each broken value but never echoes the value (FastAPI's own does, and a NaN there
+  turns the answer into a plain-text 500). uvicorn's ``limit_concurrency`` stays off: its 503 is
+  plain text, and ``max_queue`` bounds the work.
 """
 import argparse
 import asyncio
