@@ -168,3 +168,27 @@ freeze_everything_is_best = best_cut == 3
 ''',
     ],
 }
+
+# Wrong answers that pass the kernel's own asserts; only the grader's verdict on the recorded answers rejects them.
+GAMING_ANSWERS = {
+    "ch12-ex2-solution": [
+        # freezes the right children but answers the count with an integer that equals anything
+        '''
+class _AnyInt(int):
+    def __eq__(self, other):
+        return True
+
+    def __ne__(self, other):
+        return False
+
+    __hash__ = int.__hash__
+
+
+def freeze_first(model, n):
+    for i, child in enumerate(model.children()):
+        for p in child.parameters():
+            p.requires_grad_(i >= n)
+    return _AnyInt(0)
+''',
+    ],
+}
