@@ -40,7 +40,8 @@ EXTRAS = {
     "search": ("optuna",),            # chapter 11: Optuna's samplers and pruners (SQLAlchemy, alembic)
     "images": ("skimage",),           # chapters 07 and 13: scikit-image's bundled photos
     "federated": ("flwr", "ray"),     # chapter 14: Flower's simulation engine (it brings Ray)
-    "deploy": ("onnx", "onnxruntime", "onnxscript"),  # chapter 15: ONNX export and runtime
+    # chapter 15: ONNX export and runtime, the service (FastAPI, pydantic, uvicorn) and its fuzzer (Schemathesis)
+    "deploy": ("onnx", "onnxruntime", "onnxscript", "fastapi", "pydantic", "uvicorn", "schemathesis"),
     "progress": ("tqdm",),            # fit(progress=True): a progress bar
 }
 
