@@ -101,6 +101,9 @@ def main(run_dir: Path, cell_timeout: float) -> None:
 
     client = NotebookClient(nb, timeout=cell_timeout, allow_errors=True, kernel_name="python3",
                             interrupt_on_timeout=True, on_cell_executed=note_timeout,
+                            # C-level output (a dying C++ library's last words) straight to our log, where it
+                            # survives a crash, rather than through a thread of the kernel that dies with it
+                            extra_arguments=["--IPKernelApp.capture_fd_output=False"],
                             error_on_timeout={"ename": "CellTimeoutError", "evalue": too_long, "traceback": []},
                             resources={"metadata": {"path": str(run_dir.parent)}})
     client.reset_execution_trackers()
