@@ -147,7 +147,7 @@ def test_axe_finds_no_wcag_21_aa_violation(built_book, open_page, doc, scheme):
 @pytest.mark.parametrize("doc", PAGES, ids=[Path(d).name for d in PAGES])
 def test_every_image_has_an_alt_text_that_says_what_it_shows(built_book, open_page, doc):
     page = open_page((built_book.html / f"{doc}.html").as_uri())
-    images = page.eval_on_selector_all("main img", "els => els.map(e => [e.getAttribute('src').slice(0, 60),"
+    images = page.eval_on_selector_all("img", "els => els.map(e => [e.getAttribute('src').slice(0, 60),"
                                        " e.getAttribute('alt'), e.closest('.cell_output') !== null])")
     meaningless = [(src, alt) for src, alt, _ in images if alt is None or MEANINGLESS_ALT.search(alt)]
     assert not meaningless, f"images without an alt text that says what they show: {meaningless[:5]}"
