@@ -208,3 +208,22 @@ def test_chapter_has_colab_and_download_buttons_and_no_binder(built_book, doc):
     download = f"../_sources/{doc}.ipynb"
     assert download in links and (built_book.html / "_sources" / f"{doc}.ipynb").exists()
     assert not [link for link in links if "binder" in link.lower()], "Binder is gone (book/setup.md says why)"
+
+
+def test_setup_page_names_the_extra_each_chapter_needs():
+    """book/setup.md's table of what each chapter needs agrees with the chapters' setup calls."""
+    import json
+
+    rows = {}
+    for line in (ROOT / "book" / "setup.md").read_text().splitlines():
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        if len(cells) == 3 and re.match(r"\d\d", cells[0]):
+            for number in re.findall(r"\b\d\d\b", cells[0]):
+                rows[number] = set(re.findall(r"`(\w+)`", cells[1]))
+    for path in sorted((ROOT / "chapters").glob("[0-9][0-9]_*.ipynb")):
+        source = "".join("".join(cell["source"]) for cell in json.loads(path.read_text())["cells"]
+                         if cell["cell_type"] == "code")
+        call = re.search(r"setup_notebook\(([^)]*)\)", source)
+        needed = set(re.findall(r"['\"](\w+)['\"]", call.group(1).split("extras=")[-1])) if "extras=" in call.group(1) else set()
+        assert path.name[:2] in rows, f"book/setup.md does not say what chapter {path.name[:2]} needs"
+        assert rows[path.name[:2]] == needed, f"chapter {path.name[:2]} needs extras {needed}; setup.md says {rows[path.name[:2]]}"
