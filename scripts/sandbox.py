@@ -91,7 +91,13 @@ class Limits:
 
 @dataclass
 class Outcome:
-    """How one run went. Everything in it came from the sandbox and may have been forged by student code."""
+    """How one run went. Only `seconds` and a "timeout" are the grader's own observations; everything else
+    came from files in the sandbox and may have been forged by student code (at most to its own harm).
+
+    status: "finished" (every cell ran; cells may have raised), "out of memory" (a cell's allocation failed:
+    the reason says whether the kernel survived it and the later cells ran), "kernel died", "timeout" (the
+    total limit: everything was killed), "failed" (the runner could not start; see the log).
+    """
     notebook: nbformat.NotebookNode | None   # the executed notebook, or None when none could be read
     status: str                             # "finished", "timeout", "kernel died", "out of memory", "failed"
     cell: int | None                        # index of the cell that was running when it went wrong
