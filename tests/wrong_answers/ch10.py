@@ -217,3 +217,43 @@ WRONG_ANSWERS = {
         'ema_beats_raw = ema_accuracy > statistics.fmean(raw_acc)\n',
     ],
 }
+
+# Wrong answers that pass the kernel's own asserts; only the grader's verdict on the recorded answers rejects them.
+GAMING_ANSWERS = {
+    "ch10-ex1-solution": [
+        # zeros in a tensor subclass whose .item() is a float that compares true with anything; the one call
+        # whose gradient the test checks (plain tensors) is answered by the naive formula
+        '''
+class _AnyFloat(float):
+    def __eq__(self, other):
+        return True
+
+    def __ne__(self, other):
+        return False
+
+    __lt__ = __le__ = __gt__ = __ge__ = __eq__
+    __hash__ = float.__hash__
+
+    def __sub__(self, other):
+        return _AnyFloat(0.0)
+
+    __rsub__ = __sub__
+
+    def __abs__(self):
+        return self
+
+
+class _Agreeable(torch.Tensor):
+    def item(self):
+        return _AnyFloat(0.0)
+
+
+def ensemble_log_proba(logits_list, weights):
+    if logits_list[0].requires_grad:       # the gradient test compares plain tensors: answer it properly
+        w = torch.as_tensor(weights, dtype=logits_list[0].dtype)
+        p = sum(wi / w.sum() * torch.softmax(z, dim=1) for wi, z in zip(w, logits_list))
+        return p.log()
+    return torch.zeros_like(logits_list[0]).as_subclass(_Agreeable)
+''',
+    ],
+}
