@@ -5,6 +5,7 @@ Two ranks that each see half of every batch and average their gradients, by hand
 on the whole batch. One launch runs all three (each launch spawns two Python processes).
 """
 import multiprocessing
+import time
 
 import pytest
 import torch
@@ -70,4 +71,17 @@ def test_a_failing_worker_is_an_error_naming_the_rank_and_no_process_is_left():
     X, y = torch.randn(6, 4), torch.randint(0, 2, (6,))  # fewer rows than 2 ranks x 4 rows x 2 steps
     with pytest.raises(RuntimeError, match=r"(?s)rank \d failed:.*at least num_steps \* world_size \* batch_size = 16"):
         distributed.launch(distributed.data_parallel, 2, (net, X, y, 4, 0.1, 2), timeout=120)
+    assert multiprocessing.active_children() == []
+
+
+def _hangs(rank, world_size):
+    # A worker that never reports (module level: the spawned processes import it from here).
+    time.sleep(600)
+
+
+def test_a_hung_run_is_killed_after_the_timeout():
+    start = time.monotonic()
+    with pytest.raises(RuntimeError, match=r"no result from ranks \[0, 1\] after 3 s"):
+        distributed.launch(_hangs, 2, timeout=3)
+    assert time.monotonic() - start < 60  # killed, not waited for
     assert multiprocessing.active_children() == []

@@ -14,8 +14,8 @@ The workers, from scratch to library:
   ranks by hand with ``dist.all_reduce`` (:func:`allreduce_gradient`), then ``num_steps``
   SGD steps by ``training.fit`` with the gradients averaged by hand (a hook on each
   parameter all-reduces its gradient as backward produces it) or by ``DistributedDataParallel``;
-- :func:`time_communication`: seconds of a step's computation against batch size, and of
-  an all-reduce against the number of values sent.
+- :func:`time_communication`: seconds of a step's computation and of its all-reduce against
+  the batch size, and of an all-reduce against the number of values sent.
 
 >>> from nnpractice import distributed
 >>> distributed.shard(torch.arange(8), rank=1, world_size=2, batch_size=2).tolist()
@@ -26,10 +26,8 @@ from __future__ import annotations
 import copy
 import datetime
 import io
-import os
 import queue as queue_module
 import socket
-import statistics
 import time
 import traceback
 from numbers import Integral, Real
@@ -201,35 +199,38 @@ def data_parallel(rank: int, world_size: int, model: nn.Module, X: torch.Tensor,
     return result
 
 
-def _median_seconds(fn, repeats: int) -> float:
-    # Median over repeats; a barrier first, so both ranks start each measurement together.
+def _best_seconds(fn, repeats: int) -> float:
+    # Best of repeats (a disturbed measurement on a shared machine is only ever slower); a barrier
+    # first, so both ranks start each measurement together.
     times = []
     for _ in range(repeats):
         dist.barrier()
         start = time.perf_counter()
         fn()
         times.append(time.perf_counter() - start)
-    return statistics.median(times)
+    return min(times)
 
 
 @validate_params({**_WORKER, "batch_sizes": [Sequences(Interval(Integral, 1, None))],
                   "message_sizes": [Sequences(Interval(Integral, 1, None))], "repeats": [Interval(Integral, 1, None)]})
 def time_communication(rank: int, world_size: int, model: nn.Module, X: torch.Tensor, y: torch.Tensor,
                        batch_sizes, message_sizes, repeats: int = 7) -> dict:
-    """Worker: median seconds (over ``repeats``) of this rank's forward and backward at each of
-    ``batch_sizes`` (``"compute"``), of the all-reduce of all of ``model``'s gradients in one
-    buffer (``"allreduce"``), and of an all-reduce of ``message_sizes`` float32 values each
-    (``"message_seconds"``)."""
+    """Worker: the best seconds (of ``repeats``) of this rank's forward and backward on each of
+    ``batch_sizes`` rows of ``X`` (``"compute"``), of the all-reduce of that batch's gradient, all of
+    ``model``'s gradients in one buffer (``"allreduce"``), and of an all-reduce of ``message_sizes``
+    float32 values each (``"message_seconds"``); ``"num_values"``: the model's parameter count."""
     params = list(model.parameters())
 
-    def compute(bs):
+    def gradient(bs):
         loss = nn.functional.cross_entropy(model(X[:bs]), y[:bs])
         return torch.autograd.grad(loss, params)
 
-    flat = torch.cat([g.flatten() for g in compute(batch_sizes[0])])
-    compute_seconds = [_median_seconds(lambda bs=bs: compute(bs), repeats) for bs in batch_sizes]
-    allreduce_seconds = _median_seconds(lambda: dist.all_reduce(flat), repeats)
+    compute_seconds, allreduce_seconds = [], []
+    for bs in batch_sizes:
+        flat = torch.cat([g.flatten() for g in gradient(bs)])  # what DDP's buckets amount to: every gradient
+        compute_seconds.append(_best_seconds(lambda bs=bs: gradient(bs), repeats))
+        allreduce_seconds.append(_best_seconds(lambda flat=flat: dist.all_reduce(flat), repeats))
     messages = [torch.ones(n) for n in message_sizes]
-    message_seconds = [_median_seconds(lambda m=m: dist.all_reduce(m), repeats) for m in messages]
+    message_seconds = [_best_seconds(lambda m=m: dist.all_reduce(m), repeats) for m in messages]
     return {"compute": compute_seconds, "allreduce": allreduce_seconds, "message_seconds": message_seconds,
-            "num_values": flat.numel(), "pid": os.getpid()}
+            "num_values": sum(p.numel() for p in params)}
