@@ -29,8 +29,8 @@ help:
 	@echo "make claims SEEDS=\"0 1 2\" [CHAPTERS=\"03 07\"] - chapters top to bottom under each seed, claims included"
 	@echo "make lab    - open JupyterLab on the chapters"
 	@echo "make bench  - run the benchmarks and print their tables"
-	@echo "make assignments          - student notebooks (no solutions, no hidden tests) in assignments/"
-	@echo "make grade SUBMISSIONS=dir - autograde dir/<student>/<chapter>.ipynb into grades/"
+	@echo "make assignments [STUDENTS=ids.txt] - student notebooks (no solutions, no hidden tests) in assignments/"
+	@echo "make grade SUBMISSIONS=dir - grade dir/<student>/<chapter>.ipynb in a sandbox into grades/ (needs bwrap, root)"
 
 $(STAMP): pyproject.toml requirements/ci.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -73,7 +73,7 @@ test: install
 		$(PYTEST) -q $(PARALLEL) tests/test_claims.py -m slow -k "not claims_hold" && exit $$claims ))
 	@$(call stage,book+pages+browser,NNPRACTICE_TEST_TIMES=$(TIMES) $(PYTEST) -q --durations=5 \
 		tests/test_book.py tests/test_book_pages.py tests/test_browser.py tests/test_live_playground.py)
-	@$(call stage,grading,$(PYTEST) -q --durations=5 tests/test_grading.py)
+	@$(call stage,grading,$(PYTEST) -q -rP --durations=8 tests/test_sandbox.py tests/test_grading.py)
 	@echo "make test, time by stage:"; cat $(TIMES); ! grep -q FAILED $(TIMES)
 
 unit: install
@@ -108,9 +108,10 @@ bench: install
 	$(BIN)/python benchmarks/run.py
 	$(BIN)/python benchmarks/time_to_accuracy.py
 
-# Instructors: see book/instructors.md. Student code runs with your rights when graded.
+# Instructors: see book/instructors.md. Student code runs in a bubblewrap sandbox (scripts/sandbox.py);
+# STUDENTS=ids.txt (one id a line) releases one copy per student of the chapters with per-student variants.
 assignments: install
-	$(BIN)/python scripts/grading.py release
+	$(BIN)/python scripts/grading.py release $(if $(STUDENTS),--students "$(STUDENTS)")
 
 grade: install
 	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade SUBMISSIONS=dir  (dir/<student>/<chapter>.ipynb)"; exit 2; }
