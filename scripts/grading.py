@@ -721,7 +721,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         subs = grade(args.submissions, args.out, cell_timeout=args.cell_timeout, total_timeout=args.total_timeout,
                      jobs=args.jobs, unsafe_no_sandbox=args.unsafe_no_sandbox)
-    except RuntimeError as error:
+    except (RuntimeError, ValueError) as error:      # no sandbox, or a bad argument: say so, no traceback
         print(error, file=sys.stderr)
         return 2
     print((args.out / "report.txt").read_text(), end="")

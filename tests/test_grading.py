@@ -430,6 +430,24 @@ def test_a_detached_child_does_not_hold_up_grading(hostile):
     assert not any(p.name.startswith(".grades.") for p in hostile[2].parent.iterdir()), "a partial folder is left"
 
 
+def test_a_test_cell_the_instructors_run_does_not_record_is_reported(tmp_path):
+    """Nobody can pass a test whose reference is missing: the report says so on top, the feedback names it."""
+    broken = synthetic_source()
+    broken.cells[-1].source = broken.cells[-1].source.replace("_answer('clipped'", "('clipped'")
+    source = tmp_path / SYNTHETIC / f"{SYNTHETIC}.ipynb"
+    source.parent.mkdir()
+    nbformat.write(broken, source)
+    grading.release(out_dir=tmp_path / "assignments", course=tmp_path / "course", notebooks=[source])
+    release = nbformat.read(tmp_path / "course" / "release" / SYNTHETIC / f"{SYNTHETIC}.ipynb", as_version=4)
+    solutions, _, _ = _exercises(read(source))
+    _write(_make(release, solutions), tmp_path / "subs", "ada", SYNTHETIC)
+    grading.grade(tmp_path / "subs", tmp_path / "out", course=tmp_path / "course", jobs=1)
+    assert (tmp_path / "out" / "report.txt").read_text().startswith("INSTRUCTOR'S RUN FAILED")
+    assert _scores(tmp_path / "out")["ada"] == {"test_square": 1, "test_mean": 2, "test_clip": 0, "total": 3}
+    assert "the instructor's run recorded no answer" in (tmp_path / "out" / "feedback" / "ada.md").read_text()
+    assert not (tmp_path / "course" / "references").exists(), "a failed reference must not be cached"
+
+
 def test_unsafe_mode_says_so_and_still_grades(synthetic, tmp_path):
     course_dir, source = synthetic
     release = nbformat.read(course_dir / "release" / SYNTHETIC / f"{SYNTHETIC}.ipynb", as_version=4)
