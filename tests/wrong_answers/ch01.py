@@ -140,6 +140,31 @@ WRONG_ANSWERS = {
         # Not here: the right function applied to the step times. Where throughput saturates only at the largest
         # batch (a loaded machine), both curves give the same knee and that answer is right by luck (CI, 2026-12-02).
     ],
+    "ch01-ex5-solution": [
+        # the plain mean of the workers' gradients: right only when every part has the same size
+        'def combine_gradients(grads, sizes):\n'
+        '    if len(grads) == 0 or len(grads) != len(sizes) or len({len(g) for g in grads}) != 1:\n        raise ValueError("bad")\n    if any(not isinstance(n, int) or n < 1 for n in sizes):\n        raise ValueError("bad")\n'
+        '    return [sum(g[i] for g in grads) / len(grads) for i in range(len(grads[0]))]\n',
+        # weighted by the sizes but never divided by the total: the gradient of the summed loss
+        'def combine_gradients(grads, sizes):\n'
+        '    if len(grads) == 0 or len(grads) != len(sizes) or len({len(g) for g in grads}) != 1:\n        raise ValueError("bad")\n    if any(not isinstance(n, int) or n < 1 for n in sizes):\n        raise ValueError("bad")\n'
+        '    return [sum(n * g[i] for g, n in zip(grads, sizes)) for i in range(len(grads[0]))]\n',
+        # weights 1/n (a small part counts more), normalised
+        'def combine_gradients(grads, sizes):\n'
+        '    if len(grads) == 0 or len(grads) != len(sizes) or len({len(g) for g in grads}) != 1:\n        raise ValueError("bad")\n    if any(not isinstance(n, int) or n < 1 for n in sizes):\n        raise ValueError("bad")\n'
+        '    norm = sum(1 / n for n in sizes)\n'
+        '    return [sum(g[i] / n for g, n in zip(grads, sizes)) / norm for i in range(len(grads[0]))]\n',
+        # the right weights, accumulated in place into worker 0's tensors: the caller's gradients change
+        'def combine_gradients(grads, sizes):\n'
+        '    if len(grads) == 0 or len(grads) != len(sizes) or len({len(g) for g in grads}) != 1:\n        raise ValueError("bad")\n    if any(not isinstance(n, int) or n < 1 for n in sizes):\n        raise ValueError("bad")\n'
+        '    total = sum(sizes)\n    out = grads[0]\n'
+        '    for i in range(len(out)):\n        out[i].mul_(sizes[0] / total)\n'
+        '        for g, n in zip(grads[1:], sizes[1:]):\n            out[i].add_(g[i], alpha=n / total)\n'
+        '    return out\n',
+        # the right formula without any validation
+        'def combine_gradients(grads, sizes):\n    total = sum(sizes)\n'
+        '    return [sum(n / total * g[i] for g, n in zip(grads, sizes)) for i in range(len(grads[0]))]\n',
+    ],
 }
 
 
