@@ -19,7 +19,7 @@ export PYDEVD_DISABLE_FILE_VALIDATION := 1
 # makes every kernel print findfont warnings to stderr, which the -W book build turns into errors.
 export MPLCONFIGDIR := $(CURDIR)/$(VENV)/matplotlib
 
-.PHONY: help install system-deps book test unit chapter claims lab bench assignments grade clean
+.PHONY: help install system-deps book test unit chapter claims lab bench assignments grade release clean
 
 help:
 	@echo "make book   - install, execute every notebook, build the HTML book"
@@ -29,6 +29,7 @@ help:
 	@echo "make claims SEEDS=\"0 1 2\" [CHAPTERS=\"03 07\"] - chapters top to bottom under each seed, claims included"
 	@echo "make lab    - open JupyterLab on the chapters"
 	@echo "make bench  - run the benchmarks and print their tables"
+	@echo "make release VERSION=x.y.z - version everywhere, changelog, commit and tag (book and library together)"
 	@echo "make assignments [STUDENTS=ids.txt] - student notebooks (no solutions, no hidden tests) in assignments/"
 	@echo "make grade SUBMISSIONS=dir - grade dir/<student>/<chapter>.ipynb in a sandbox into grades/ (needs bwrap, root)"
 
@@ -39,7 +40,12 @@ $(STAMP): pyproject.toml requirements/ci.txt
 	$(BIN)/python -m pip install -q --no-deps --no-build-isolation -e .
 	@touch $(STAMP)
 
-install: $(STAMP) system-deps
+# axe-core, the accessibility engine tests/test_accessibility.py runs in Chromium, from npm (pinned by package-lock.json).
+NODE_STAMP := node_modules/.package-lock.json
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+
+install: $(STAMP) system-deps $(NODE_STAMP)
 
 system-deps:
 	@bash scripts/system-deps.sh $(SYSTEM_PACKAGES)
@@ -72,7 +78,8 @@ test: install
 	@$(call stage,seed 1,( $(PYTEST) -q $(PARALLEL) tests/test_claims.py -k claims_hold; claims=$$?; \
 		$(PYTEST) -q $(PARALLEL) tests/test_claims.py -m slow -k "not claims_hold" && exit $$claims ))
 	@$(call stage,book+pages+browser,NNPRACTICE_TEST_TIMES=$(TIMES) $(PYTEST) -q --durations=5 \
-		tests/test_book.py tests/test_book_pages.py tests/test_browser.py tests/test_live_playground.py)
+		tests/test_book.py tests/test_book_pages.py tests/test_browser.py tests/test_live_playground.py \
+		tests/test_accessibility.py)
 	@$(call stage,grading,$(PYTEST) -q -rP --durations=8 tests/test_sandbox.py tests/test_grading.py)
 	@echo "make test, time by stage:"; cat $(TIMES); ! grep -q FAILED $(TIMES)
 
@@ -107,6 +114,7 @@ lab: install
 bench: install
 	$(BIN)/python benchmarks/run.py
 	$(BIN)/python benchmarks/time_to_accuracy.py
+	$(BIN)/python benchmarks/serving.py
 
 # Instructors: see book/instructors.md. Student code runs in a bubblewrap sandbox (scripts/sandbox.py);
 # STUDENTS=ids.txt (one id a line) releases one copy per student of the chapters with per-student variants.
@@ -116,6 +124,12 @@ assignments: install
 grade: install
 	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade SUBMISSIONS=dir  (dir/<student>/<chapter>.ipynb)"; exit 2; }
 	$(BIN)/python scripts/grading.py grade "$(SUBMISSIONS)" $(GRADE_OPTIONS)
+
+# The book and its library are released together (scripts/release.py): the version in pyproject.toml, the library,
+# every chapter's setup cell and the book's footer, a CHANGELOG.md section, a commit and the tag v$(VERSION).
+release: install
+	@test -n "$(VERSION)" || { echo "usage: make release VERSION=x.y.z  (after writing CHANGELOG.md's Unreleased section)"; exit 2; }
+	$(BIN)/python scripts/release.py "$(VERSION)"
 
 # _build holds the jupyter-cache too: after make clean the next book build executes every chapter.
 clean:

@@ -10,6 +10,10 @@ import tomllib
 
 ROOT = Path(__file__).resolve().parents[1]
 CHAPTERS = sorted((ROOT / "chapters").glob("[0-9][0-9]_*.ipynb"))
+# scripts/release.py: what a setup cell installs (the library at the released version's tag)
+_spec = importlib.util.spec_from_file_location("release", ROOT / "scripts" / "release.py")
+release = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(release)
 
 
 def repository_url() -> str:
@@ -33,8 +37,7 @@ def extras_used(code: str) -> list[str]:
 
 
 def setup_cell_source(extras=()) -> str:
-    """The exact first code cell of every chapter (installing and checking the extras it needs)."""
-    name = f"nnpractice[{','.join(extras)}]" if extras else "nnpractice"
+    """The exact first code cell of every chapter (installing the released library and the extras it needs)."""
     call = f"nnpractice.setup_notebook(extras={list(extras)!r})" if extras else "nnpractice.setup_notebook()"
     return (
         "# Setup: installs the library where missing (Colab); one CPU thread; every\n"
@@ -42,7 +45,7 @@ def setup_cell_source(extras=()) -> str:
         "try:\n"
         "    import nnpractice\n"
         "except ModuleNotFoundError:\n"
-        f'    %pip install -q "{name} @ git+{repository_url()}"\n'
+        f'    %pip install -q "{release.install_target(extras)}"\n'
         "    import nnpractice\n"
         f"env = {call}"
     )
