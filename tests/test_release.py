@@ -81,7 +81,11 @@ def test_a_release_writes_the_version_everywhere_commits_and_tags(clone):
         nb = json.loads((clone / "chapters" / path.name).read_text())
         first = "".join(next(c for c in nb["cells"] if c["cell_type"] == "code")["source"])
         assert f"@v{new}\"" in first and f"@v{old}\"" not in first, path.name
-        assert nb["cells"][1:] == json.loads(path.read_text())["cells"][1:], "only the setup cell changes"
+        before = json.loads(path.read_text())
+        setup = next(i for i, c in enumerate(nb["cells"]) if c["cell_type"] == "code")
+        assert nb["cells"][:setup] + nb["cells"][setup + 1:] == before["cells"][:setup] + before["cells"][setup + 1:], \
+            "only the setup cell changes"
+        assert {k: v for k, v in nb.items() if k != "cells"} == {k: v for k, v in before.items() if k != "cells"}
     tags = subprocess.run(["git", "-C", str(clone), "tag", "--points-at", "HEAD"], capture_output=True, text=True)
     assert tags.stdout.split() == [f"v{new}"]
     status = subprocess.run(["git", "-C", str(clone), "status", "--porcelain"], capture_output=True, text=True)
