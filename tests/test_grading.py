@@ -517,7 +517,7 @@ STEM = "01_gpus_tensors_batches"
 
 def _chapter_submissions(base, stem, students, seed=0):
     """Submissions of a chapter: `students` -> {exercise: True (solution) or False (a planted wrong answer)}."""
-    source = read(ROOT / "chapters" / f"{stem}.ipynb")
+    source = read(base / "course" / "source" / stem / f"{stem}.ipynb")       # the chapter as it was released
     release = nbformat.read(base / "course" / "release" / stem / f"{stem}.ipynb", as_version=4)
     solutions, test_of, points = _exercises(source)
     wrong = wrong_answers()
@@ -534,7 +534,7 @@ def test_a_chapter_grades_correct_and_incorrect_work(course, tmp_path):
     """Chapter 01's own hidden tests: full marks for its solutions, 0 for the exercises given wrong answers."""
     base, _ = course
     shutil.copytree(base / "course", tmp_path / "course", ignore=shutil.ignore_patterns("references"))
-    solutions, _ = _exercises(read(ROOT / "chapters" / f"{STEM}.ipynb"))[:2]
+    solutions, _ = _exercises(read(tmp_path / "course" / "source" / STEM / f"{STEM}.ipynb"))[:2]
     ex1, ex2 = list(solutions)[:2]
     _, expected = _chapter_submissions(tmp_path, STEM, {"correct": {}, "incorrect": {ex1: False, ex2: False}})
     results = grading.grade(tmp_path / "subs", tmp_path / "out", course=tmp_path / "course", jobs=2)
@@ -546,7 +546,7 @@ def test_thirty_submissions_of_chapter_01_with_two_jobs(course, tmp_path):
     """The issue's bar is 3 minutes on an idle two-core machine; the time is printed, not asserted."""
     base, _ = course
     shutil.copytree(base / "course", tmp_path / "course", ignore=shutil.ignore_patterns("references"))
-    solutions, _, _ = _exercises(read(ROOT / "chapters" / f"{STEM}.ipynb"))
+    solutions, _, _ = _exercises(read(tmp_path / "course" / "source" / STEM / f"{STEM}.ipynb"))
     rng = random.Random(1)
     students = {f"s{k:02d}": {s: rng.random() < 0.7 for s in solutions} for k in range(30)}
     _, expected = _chapter_submissions(tmp_path, STEM, students)
