@@ -129,7 +129,7 @@ def test_oversized_and_symlinked_record_files_are_refused_unread(tmp_path):
     (lambda: answers.record("t")("x", 1, atol=-1), "atol=-1 is not allowed"),
 ])
 def test_bad_recorder_arguments_name_the_parameter(call, match):
-    with pytest.raises(answers.AnswerFormatError, match=match.replace("(", r"\(").replace("[", r"\[")):
+    with pytest.raises(nnpractice.InvalidParameterError, match=match.replace("(", r"\(").replace("[", r"\[")):
         call()
 
 

@@ -30,6 +30,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ._validation import Constraint, InstanceOf, Interval, InvalidParameterError, NoValidation, validate_params
+
 __all__ = ["ANSWERS_DIR_VARIABLE", "record", "recorded", "encode", "decode", "load", "judge", "AnswerFormatError"]
 
 #: Where a kernel writes its records (one ``<grade_id>.json`` each); unset: kept in memory only.
@@ -46,8 +48,27 @@ _DTYPES = {"bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32
 _records: dict[str, dict[str, dict]] = {}
 
 
-class AnswerFormatError(ValueError):
-    """A record that is not plain data in this module's format."""
+class AnswerFormatError(InvalidParameterError):
+    """A value or a record that is not plain data in this module's format."""
+
+
+class _GradeId(Constraint):
+    """A test cell's nbgrader grade_id, which names its record file."""
+
+    def accepts(self, value) -> bool:
+        return isinstance(value, str) and bool(_GRADE_ID.match(value))
+
+    def __str__(self) -> str:
+        return "a grade_id of letters, digits, '_', '.', '-' (at most 100), such as 'ch03-ex1-tests'"
+
+    def valid_example(self):
+        return "ch99-ex1-tests"
+
+    def invalid_examples(self) -> list:
+        return ["../escape", 7]
+
+
+_RECORD = [InstanceOf(dict, "a record: {name: {'value', 'rtol', 'atol'}} as load() reads it")]
 
 
 # ----------------------------------------------------------------------------- in the kernel
@@ -65,20 +86,20 @@ class Recorder:
         for option, tolerance in (("rtol", rtol), ("atol", atol)):
             if not isinstance(tolerance, Real) or not 0 <= float(tolerance) < math.inf:
                 raise AnswerFormatError(f"{option}={tolerance!r} is not allowed: expected a finite number >= 0")
-        _records[self.grade_id][name] = {"value": encode(value), "rtol": float(rtol), "atol": float(atol)}
+        _records[self.grade_id][name] = {"value": _encode(value, 0), "rtol": float(rtol), "atol": float(atol)}
         _write(self.grade_id)
         return value
 
 
+@validate_params({"grade_id": [_GradeId()]})
 def record(grade_id: str) -> Recorder:
     """Start the record of test cell `grade_id` (an earlier record of it is cleared) and return its recorder."""
-    if not isinstance(grade_id, str) or not _GRADE_ID.match(grade_id):
-        raise AnswerFormatError(f"grade_id={grade_id!r} is not allowed: expected letters, digits, '_', '.', '-'")
     _records[grade_id] = {}
     _write(grade_id)
     return Recorder(grade_id)
 
 
+@validate_params({"grade_id": [_GradeId()]})
 def recorded(grade_id: str) -> dict:
     """What this kernel recorded for `grade_id` so far (a copy), as :func:`load` would read it."""
     return json.loads(json.dumps(_records.get(grade_id, {})))
@@ -94,12 +115,17 @@ def _write(grade_id: str) -> None:
     os.replace(temporary, target)      # a reader never sees half a record
 
 
-def encode(value, _depth: int = 0):
+@validate_params({"value": [NoValidation()]})  # anything: what is not plain data raises AnswerFormatError
+def encode(value):
     """Plain, JSON-ready data for `value`: None, bool, int, float, str, list/tuple, dict with str keys, arrays.
 
     >>> encode([1, 2.5, "a"])
     {'list': [{'int': 1}, {'float': 2.5}, {'str': 'a'}]}
     """
+    return _encode(value, 0)
+
+
+def _encode(value, _depth: int):
     if _depth > _MAX_DEPTH:
         raise AnswerFormatError(f"value nested more than {_MAX_DEPTH} levels deep is not allowed")
     if value is None:
@@ -113,11 +139,11 @@ def encode(value, _depth: int = 0):
     if isinstance(value, str):
         return {"str": value}
     if isinstance(value, (list, tuple)):
-        return {"list": [encode(v, _depth + 1) for v in value]}
+        return {"list": [_encode(v, _depth + 1) for v in value]}
     if isinstance(value, dict):
         if not all(isinstance(k, str) for k in value):
             raise AnswerFormatError("a dict answer is allowed with str keys only")
-        return {"dict": {k: encode(v, _depth + 1) for k, v in value.items()}}
+        return {"dict": {k: _encode(v, _depth + 1) for k, v in value.items()}}
     array = _as_array(value)
     if array is None:
         raise AnswerFormatError(f"an answer of type {type(value).__name__} is not allowed: expected None, bool, "
@@ -151,12 +177,17 @@ def _as_array(value) -> np.ndarray | None:
 
 
 # ----------------------------------------------------------------------------- in the grader
-def decode(data, _depth: int = 0):
+@validate_params({"data": [NoValidation()]})  # untrusted data: what is not an encoded answer raises AnswerFormatError
+def decode(data):
     """The value that :func:`encode` encoded; anything else raises AnswerFormatError.
 
     >>> decode(encode({"w": [1.0, float("nan")]}))
     {'w': [1.0, nan]}
     """
+    return _decode(data, 0)
+
+
+def _decode(data, _depth: int):
     if _depth > _MAX_DEPTH + 1 or not isinstance(data, dict) or len(data) != 1 and "array" not in data:
         raise AnswerFormatError("not an encoded answer")
     (kind,) = [k for k in data if k in ("none", "bool", "int", "float", "str", "list", "dict", "array")] or [None]
@@ -173,9 +204,9 @@ def decode(data, _depth: int = 0):
     if kind == "str" and isinstance(value, str):
         return value
     if kind == "list" and isinstance(value, list):
-        return [decode(v, _depth + 1) for v in value]
+        return [_decode(v, _depth + 1) for v in value]
     if kind == "dict" and isinstance(value, dict):
-        return {str(k): decode(v, _depth + 1) for k, v in value.items()}
+        return {str(k): _decode(v, _depth + 1) for k, v in value.items()}
     if kind == "array" and set(data) == {"array", "dtype", "shape"}:
         dtype, shape = data["dtype"], data["shape"]
         if dtype not in _DTYPES or not isinstance(shape, list) or not all(
@@ -191,6 +222,8 @@ def decode(data, _depth: int = 0):
     raise AnswerFormatError("not an encoded answer")
 
 
+@validate_params({"path": [InstanceOf((str, os.PathLike), "a path", example=lambda: "missing.json")],
+                  "max_bytes": [Interval(Integral, 1, None)]})
 def load(path: Path, max_bytes: int = MAX_FILE_BYTES) -> dict[str, dict]:
     """Read a record file written by an untrusted kernel: ``{name: {"value", "rtol", "atol"}}``.
 
@@ -213,6 +246,7 @@ def load(path: Path, max_bytes: int = MAX_FILE_BYTES) -> dict[str, dict]:
     return data
 
 
+@validate_params({"reference": _RECORD, "submitted": [*_RECORD, None]})
 def judge(reference: dict[str, dict], submitted: dict[str, dict] | None) -> list[str]:
     """What is wrong with `submitted` against the instructor's `reference` record; ``[]`` when nothing is.
 
@@ -236,11 +270,11 @@ def judge(reference: dict[str, dict], submitted: dict[str, dict] | None) -> list
             problems.append(f"{name!r} was not recorded (the test stopped before it, or the answer raised)")
             continue
         try:
-            got = decode(submitted[name]["value"])
+            got = _decode(submitted[name]["value"], 0)
         except (AnswerFormatError, KeyError, TypeError):
             problems.append(f"{name!r} is not plain data")
             continue
-        want = decode(expected["value"])
+        want = _decode(expected["value"], 0)
         difference = _difference(want, got, float(expected["rtol"]), float(expected["atol"]))
         if difference:
             problems.append(f"{name!r} {difference}")
