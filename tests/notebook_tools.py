@@ -7,6 +7,7 @@ from pathlib import Path
 
 import nbformat
 import tomllib
+import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 CHAPTERS = sorted((ROOT / "chapters").glob("[0-9][0-9]_*.ipynb"))
@@ -94,3 +95,20 @@ def wrong_answers(kind: str = "WRONG_ANSWERS") -> dict[str, list[str]]:
                 raise AssertionError(f"{key} has wrong answers in two files")
             merged[key] = list(sources)
     return merged
+
+
+def toc_documents() -> list[str]:
+    """Every document of ``_toc.yml`` in reading order (root first), without extension."""
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    files = [toc["root"]]
+
+    def walk(entries):
+        for entry in entries or []:
+            if "file" in entry:
+                files.append(entry["file"])
+            walk(entry.get("sections"))
+
+    for part in toc.get("parts", []):
+        walk(part.get("chapters"))
+    walk(toc.get("chapters"))
+    return files

@@ -26,7 +26,7 @@ from docutils.frontend import get_default_settings
 from docutils.parsers.rst import Parser
 from docutils.utils import new_document
 
-from notebook_tools import ROOT
+from notebook_tools import ROOT, toc_documents
 
 sys.path.insert(0, str(ROOT / "book" / "_ext"))
 from accessible_markup import fix_body  # noqa: E402
@@ -40,23 +40,7 @@ MEANINGLESS_ALT = re.compile(r"^\s*$|\.(png|jpe?g|gif|svg)\s*$|_images/|^<Figure
 DARK_SHOTS = ("04_reading_training_curves", "10_ensembles_and_weight_averaging")
 
 
-def _toc_files() -> list[str]:
-    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
-    files = [toc["root"]]
-
-    def walk(entries):
-        for entry in entries or []:
-            if "file" in entry:
-                files.append(entry["file"])
-            walk(entry.get("sections"))
-
-    for part in toc.get("parts", []):
-        walk(part.get("chapters"))
-    walk(toc.get("chapters"))
-    return files
-
-
-PAGES = _toc_files()
+PAGES = toc_documents()
 CHAPTER_PAGES = [d for d in PAGES if d.startswith("chapters/")]
 
 

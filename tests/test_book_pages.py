@@ -11,9 +11,8 @@ import re
 from pathlib import Path
 
 import pytest
-import yaml
 
-from notebook_tools import ROOT
+from notebook_tools import ROOT, toc_documents
 
 pytestmark = pytest.mark.slow
 
@@ -21,24 +20,7 @@ SHOTS = ROOT / "_build" / "screenshots" / "pages"
 WIDTH, TOP, FULL_PAGE_MAX = 1280, 4000, 15_000
 
 
-def _toc_files() -> list[str]:
-    """Every document of ``_toc.yml`` in reading order (root first), without extension."""
-    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
-    files = [toc["root"]]
-
-    def walk(entries):
-        for entry in entries or []:
-            if "file" in entry:
-                files.append(entry["file"])
-            walk(entry.get("sections"))
-
-    for part in toc.get("parts", []):
-        walk(part.get("chapters"))
-    walk(toc.get("chapters"))
-    return files
-
-
-PAGES = _toc_files()
+PAGES = toc_documents()
 
 
 @pytest.fixture(scope="module")
