@@ -26,14 +26,7 @@ from pathlib import Path
 import torch
 
 from nnpractice import deploy, models
-
-
-def table(title: str, header: list[str], rows: list[list]) -> None:
-    print(f"\n### {title}\n")
-    print("| " + " | ".join(header) + " |")
-    print("|" + "|".join("---" for _ in header) + "|")
-    for row in rows:
-        print("| " + " | ".join(str(c) for c in row) + " |")
+from run import table  # the benchmarks' one table printer (this folder is on sys.path when run as a script)
 
 
 def main() -> None:
