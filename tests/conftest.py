@@ -126,3 +126,18 @@ def chromium():
         b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         yield b
         b.close()
+
+
+def trained_digits_mlp():
+    """A small digits MLP trained briefly (seed 0), in eval mode, with the digits: the deployment tests' model."""
+    from nnpractice import data, models
+
+    torch.manual_seed(0)
+    X, y = data.load_digits()
+    model = models.mlp(64, [32], 10)
+    opt = torch.optim.Adam(model.parameters(), lr=1e-2)
+    for _ in range(30):
+        opt.zero_grad()
+        torch.nn.functional.cross_entropy(model(X), y).backward()
+        opt.step()
+    return model.eval(), X, y

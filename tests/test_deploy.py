@@ -4,21 +4,14 @@ import numpy as np
 import pytest
 import torch
 
-from nnpractice import data, deploy, models
+from conftest import trained_digits_mlp
+from nnpractice import deploy, models
 
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
     """A small digits MLP, trained briefly, exported once for the whole module."""
-    torch.manual_seed(0)
-    X, y = data.load_digits()
-    model = models.mlp(64, [32], 10)
-    opt = torch.optim.Adam(model.parameters(), lr=1e-2)
-    for _ in range(30):
-        opt.zero_grad()
-        torch.nn.functional.cross_entropy(model(X), y).backward()
-        opt.step()
-    model.eval()
+    model, X, y = trained_digits_mlp()
     folder = tmp_path_factory.mktemp("onnx")
     path = deploy.export_onnx(model, X[:8], folder / "digits.onnx")
     return model, path, X, y

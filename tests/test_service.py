@@ -16,21 +16,15 @@ import numpy as np
 import pytest
 import torch
 
-from nnpractice import data, deploy, models
+from conftest import trained_digits_mlp
+from nnpractice import deploy, models
 
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
     """A digits MLP with its contract (values in [0, 1]), exported once, and its in-process predictions."""
-    torch.manual_seed(0)
-    X, y = data.load_digits()
-    model = models.mlp(64, [32], 10)
-    opt = torch.optim.Adam(model.parameters(), lr=1e-2)
-    for _ in range(30):
-        opt.zero_grad()
-        torch.nn.functional.cross_entropy(model(X), y).backward()
-        opt.step()
-    path = deploy.export_onnx(model.eval(), X[:8], tmp_path_factory.mktemp("onnx") / "digits.onnx")
+    model, X, _ = trained_digits_mlp()
+    path = deploy.export_onnx(model, X[:8], tmp_path_factory.mktemp("onnx") / "digits.onnx")
     deploy.write_contract(path, (0.0, 1.0), normalization="pixels / 16", classes=[str(d) for d in range(10)])
     expected = deploy.run_onnx(deploy.onnx_session(path), X)
     return path, X, expected
