@@ -10,7 +10,8 @@ FIND_LINKS := $(if $(wildcard /opt/wheels/torch-*.whl),--find-links /opt/wheels)
 # chromium: the browser tests drive Debian's Chromium (Playwright never downloads one).
 # nodejs: the playgrounds' JavaScript trainer (src/nnpractice/widgets/js/) is tested under Node.js.
 # bubblewrap: the grader runs each student's code in a sandbox of its own (scripts/sandbox.py).
-SYSTEM_PACKAGES := dataset-fashion-mnist chromium nodejs bubblewrap
+# postgresql: chapter 11's shared Optuna study on a real database server (tests/test_search_postgres.py starts one).
+SYSTEM_PACKAGES := dataset-fashion-mnist chromium nodejs bubblewrap postgresql
 # Tests and the CPU book run the CPU-sized experiments with one BLAS thread.
 export NNPRACTICE_SCALE ?= cpu
 export OMP_NUM_THREADS := 1
