@@ -357,3 +357,53 @@ def test_seed_zero_runs_repeat_exactly():
     c = widgets.train_once("moons", {"epochs": 4}, seed=1)
     assert a.history["train_loss"] == b.history["train_loss"] != c.history["train_loss"]
     assert all(torch.equal(p, q) for p, q in zip(a.model.parameters(), b.model.parameters()))
+
+
+# --------------------------------------------------------------------------- in a real kernel, as a frontend sees it
+KERNEL_CELLS = [
+    "from nnpractice import widgets\n"
+    "playground = widgets.Playground('xor', knobs=('lr', 'optimizer'), epochs=3)\n"
+    "playground",
+    "print(playground.controls['lr'].model_id, playground.controls['optimizer'].model_id, playground.image.model_id,\n"
+    "      playground.controls['optimizer'].options.index('adam'))",
+    "run = playground.wait(timeout=60)\n"
+    "print(run.config['lr'], run.config['optimizer'], run.status, playground.started)",
+]
+
+
+def test_a_frontend_moving_the_sliders_retrains_in_a_real_kernel():
+    """The kernel side as Jupyter or Colab drives it: the widgets' models go out over comms when the playground is
+    shown, a slider moved in the page (a comm "update" message, as the frontend sends it) retrains, and the new
+    figure goes back over the comm. Works on both ipywidgets lines (7.7.1 on Colab, 8.x elsewhere)."""
+    import ipywidgets
+    import nbformat
+    from nbclient import NotebookClient
+
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source) for source in KERNEL_CELLS])
+    client = NotebookClient(nb, timeout=120, kernel_name="python3")
+    with client.setup_kernel(env={**__import__("os").environ, "OMP_NUM_THREADS": "1"}):
+        client.execute_cell(nb.cells[0], 0)
+        views = [o["data"]["application/vnd.jupyter.widget-view+json"] for o in nb.cells[0].outputs
+                 if "application/vnd.jupyter.widget-view+json" in o.get("data", {})]
+        assert len(views) == 1 and views[0]["version_major"] == 2, nb.cells[0].outputs
+        client.execute_cell(nb.cells[1], 1)
+        lr_id, optimizer_id, image_id, adam = nb.cells[1].outputs[0]["text"].split()
+        first_png = dict(client.widget_buffers[image_id])  # the figure of the first run, as the page got it
+        # what the page sends when the reader drags the slider and picks from the drop-down (which sends its index)
+        for comm_id, state in ((lr_id, {"value": 0.05}), (optimizer_id, {"index": int(adam)})):
+            client.kc.shell_channel.send(client.kc.session.msg("comm_msg", {
+                "comm_id": comm_id, "data": {"method": "update", "state": state, "buffer_paths": []}}))
+        client.execute_cell(nb.cells[2], 2)
+        lr, optimizer, status, started = nb.cells[2].outputs[0]["text"].split()
+        assert (float(lr), optimizer, status) == (0.05, "adam", "completed") and int(started) >= 2
+        client.set_widgets_metadata()
+    state = nb.metadata["widgets"]["application/vnd.jupyter.widget-state+json"]["state"]
+    models = {model["model_name"] for model in state.values()}
+    assert {"FloatLogSliderModel", "DropdownModel", "ImageModel", "VBoxModel"} <= models
+    expected = "1.5.0" if ipywidgets.__version__.startswith("7.") else "2.0.0"
+    assert {state[i]["model_module_version"] for i in (lr_id, optimizer_id, image_id)} == {expected}
+    assert views[0]["model_id"] in state and state[views[0]["model_id"]]["model_name"] == "VBoxModel"
+    # the figure of the new run reached the frontend: the image model's value is a PNG sent as a binary buffer
+    buffers = state[image_id].get("buffers", [])
+    assert buffers and base64.b64decode(buffers[0]["data"]).startswith(b"\x89PNG")
+    assert client.widget_buffers[image_id] != first_png, "the page got a new figure after the change"
