@@ -444,6 +444,87 @@ except ImportError as error:
     assert done.stdout.strip() == 'search.from_optuna needs Optuna, the "search" extra: pip install "nnpractice[search]"'
 
 
+# --------------------------------------------------------------------------- worker processes (journal file)
+
+WORKER_OBJECTIVES = """
+import time
+
+
+def bowl(trial, seconds=0.0):
+    x = trial.suggest_float("x", -4.0, 4.0)
+    time.sleep(seconds)
+    return (x - 1.0) ** 2
+
+
+def broken(trial):
+    trial.suggest_float("x", 0.0, 1.0)
+    raise ZeroDivisionError("the objective's own bug")
+"""
+
+
+@pytest.fixture
+def worker_objectives(tmp_path):
+    path = tmp_path / "objectives.py"
+    path.write_text(WORKER_OBJECTIVES)
+    return path
+
+
+def test_workers_share_one_journal_study_and_resume_it(worker_objectives, tmp_path):
+    import optuna
+
+    journal = str(tmp_path / "study.log")
+    run = search.run_workers(f"{worker_objectives}:bowl", journal, "bowl", num_workers=2, n_trials=8, seed=3,
+                             objective_args={"seconds": 0.05})
+    assert sorted(t.number for t in run.trials) == list(range(8))          # one number per trial, none lost
+    assert run.trials_per_worker() == {0: 4, 1: 4} and run.exit_codes == [0, 0]
+    assert all(t.state == "COMPLETE" and t.value == pytest.approx((t.params["x"] - 1) ** 2) for t in run.trials)
+    assert all(0 < t.start < t.end <= run.seconds for t in run.trials)     # seconds after the pool started
+    study = optuna.load_study(study_name="bowl", storage=search.open_storage(journal))
+    assert run.best_value == study.best_value and run.best_trial.number == study.best_trial.number
+    ends, best = run.best_so_far()
+    assert list(ends) == sorted(t.end for t in run.trials) and best[-1] == run.best_value
+    assert all(np.diff(best) <= 0)
+    # the same call finds the study complete; a larger target adds only the missing trials
+    again = search.run_workers(f"{worker_objectives}:bowl", journal, "bowl", num_workers=2, n_trials=8, seed=3)
+    assert again.exit_codes == [] and len(again.trials) == 8
+    more = search.run_workers(f"{worker_objectives}:bowl", journal, "bowl", num_workers=2, n_trials=11, seed=4)
+    assert sorted(t.number for t in more.trials) == list(range(11)) and more.exit_codes == [0, 0]
+    assert sorted(t.worker for t in more.trials if t.number >= 8) == [0, 0, 1]
+
+
+def test_a_worker_seed_makes_its_trials_reproducible(worker_objectives, tmp_path):
+    def xs(seed, name):
+        run = search.run_workers(f"{worker_objectives}:bowl", str(tmp_path / f"{name}.log"), name, num_workers=1,
+                                 n_trials=4, seed=seed, sampler="random")
+        return [t.params["x"] for t in sorted(run.trials, key=lambda t: t.number)]
+
+    assert xs(7, "a") == xs(7, "b") != xs(8, "c")
+    assert len({search.worker_seed(7, w) for w in range(4)}) == 4
+
+
+def test_a_failing_worker_raises_with_its_error_and_leaves_no_process(worker_objectives, tmp_path):
+    with pytest.raises(RuntimeError, match="2 of 2 workers of 'broken' failed(.|\\n)*ZeroDivisionError: the objective"):
+        search.run_workers(f"{worker_objectives}:broken", str(tmp_path / "s.log"), "broken", num_workers=2,
+                           n_trials=2)
+    with search.WorkerPool(f"{worker_objectives}:bowl", str(tmp_path / "t.log"), "slow", num_workers=2, n_trials=2,
+                           objective_args={"seconds": 30.0}, timeout=60) as pool:
+        processes = pool.processes
+    assert [p.returncode for p in processes] == [-9, -9]                   # the with block killed and reaped them
+    with pytest.raises(RuntimeError, match="ran past timeout=1"):
+        search.run_workers(f"{worker_objectives}:bowl", str(tmp_path / "u.log"), "late", num_workers=1, n_trials=1,
+                           objective_args={"seconds": 30.0}, timeout=1)
+
+
+def test_run_workers_refuses_what_no_worker_could_run(worker_objectives, tmp_path):
+    journal = str(tmp_path / "s.log")
+    with pytest.raises(ValueError, match=r"objective='bowl' is not allowed: expected 'path/to/file.py:function'"):
+        search.run_workers("bowl", journal, "s", n_trials=1)
+    with pytest.raises(ValueError, match=r"objective=.* is not allowed: expected an existing file before the colon; here .*missing.py does not exist"):
+        search.run_workers(f"{tmp_path}/missing.py:bowl", journal, "s", n_trials=1)
+    with pytest.raises(ValueError, match=r"objective_args=.*JSON"):
+        search.run_workers(f"{worker_objectives}:bowl", journal, "s", n_trials=1, objective_args={"f": print})
+
+
 # --------------------------------------------------------------------------- figures
 
 def test_search_progress_draws_the_mean_best_so_far_of_each_method():

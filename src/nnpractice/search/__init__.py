@@ -34,7 +34,10 @@ One file per idea:
   process (:class:`GaussianProcess`) and :func:`expected_improvement` (``scipy.stats.norm``);
 - :mod:`~nnpractice.search.genetic`: :func:`genetic_algorithm`;
 - :mod:`~nnpractice.search.optuna_bridge`: :func:`suggest` and :func:`from_optuna` (Optuna is an
-  optional dependency, imported only by :func:`from_optuna`).
+  optional dependency, imported only by :func:`from_optuna`);
+- :mod:`~nnpractice.search.workers`: :func:`run_workers` and :class:`WorkerPool`, worker processes
+  sharing one Optuna study on a journal file or a database (:func:`open_storage`), each running
+  ``_worker.py``; dead workers' trials retried through the database's heartbeat.
 """
 from __future__ import annotations
 
@@ -45,12 +48,14 @@ from .hyperband import hyperband, hyperband_brackets, successive_halving
 from .optuna_bridge import from_optuna, suggest
 from .results import BudgetExhausted, SearchResult, Trial
 from .spaces import Categorical, Dimension, Integer, LogUniform, SearchSpace, Uniform
+from .workers import WorkerPool, WorkerRun, WorkerTrial, open_storage, run_workers, worker_seed
 
 __all__ = [
     "LogUniform", "Uniform", "Integer", "Categorical", "Dimension", "SearchSpace", "Trial", "SearchResult",
     "BudgetExhausted", "grid_search", "random_search", "successive_halving", "hyperband", "hyperband_brackets",
     "bayesian_optimization", "genetic_algorithm", "expected_improvement", "GaussianProcess",
-    "suggest", "from_optuna", "METHODS",
+    "suggest", "from_optuna", "run_workers", "WorkerPool", "WorkerRun", "WorkerTrial", "open_storage", "worker_seed",
+    "METHODS",
 ]
 
 #: Every method by name; all share the call ``method(space, objective, budget, max_epochs=, seed=)``.

@@ -1,0 +1,122 @@
+"""One worker of a shared Optuna study: the process that :func:`nnpractice.search.run_workers` starts.
+
+It imports Optuna and the objective, never the library (run by its file path, it starts in the time
+Python and Optuna take, not PyTorch's): ``python .../search/_worker.py OBJECTIVE --storage S --study NAME
+--trials K [--seed N] [--worker I] [--args JSON]`` runs ``K`` trials of the study ``NAME`` and exits.
+The same command on another machine, with a database URL every machine reaches, joins the same study.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import importlib.util
+import json
+import sys
+import warnings
+from pathlib import Path
+
+SAMPLERS = ("tpe", "random")
+
+
+def is_url(storage: str) -> bool:
+    """A database URL (``postgresql+psycopg://...``, ``sqlite:///...``), not a journal file's path."""
+    return "://" in storage
+
+
+def open_storage(storage: str, *, heartbeat_interval: int = 10, grace_period: int | None = None,
+                 max_retry: int | None = 3):
+    """The Optuna storage that ``storage`` names: a journal file's path, or a database URL (with a heartbeat)."""
+    import optuna
+
+    if not is_url(storage):
+        # an append-only log of the study's operations, with a file lock: no server, one machine
+        backend = optuna.storages.journal.JournalFileBackend(storage)
+        return optuna.storages.JournalStorage(backend)
+    with warnings.catch_warnings():
+        # the heartbeat and the retry callback are marked experimental; using them is this file's point
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        return optuna.storages.RDBStorage(
+            storage, heartbeat_interval=heartbeat_interval, grace_period=grace_period,
+            heartbeat_stale_trial_callback=optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=max_retry))
+
+
+def fail_stale_trials(study) -> None:
+    """Mark the RUNNING trials of dead workers (no heartbeat for ``grace_period``) FAIL and queue their retries."""
+    import optuna
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        optuna.storages.fail_stale_trials(study)
+
+
+def load_objective(spec: str):
+    """``"path/to/file.py:name"`` or ``"package.module:name"``: the function it names."""
+    where, _, name = spec.rpartition(":")
+    if where.endswith(".py"):
+        path = Path(where).resolve()
+        module_spec = importlib.util.spec_from_file_location(f"_objective_{path.stem}", path)
+        module = importlib.util.module_from_spec(module_spec)
+        module_spec.loader.exec_module(module)
+    else:
+        module = importlib.import_module(where)
+    return getattr(module, name)
+
+
+def make_sampler(sampler: str, seed: int):
+    import optuna
+
+    if sampler == "random":
+        return optuna.samplers.RandomSampler(seed=seed)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        # constant liar: a running trial counts as a bad result, so that workers do not all propose the same point
+        return optuna.samplers.TPESampler(seed=seed, constant_liar=True)
+
+
+def work(objective_spec: str, storage: str, study_name: str, trials: int, *, seed: int = 0, worker: int = 0,
+         objective_args: dict | None = None, sampler: str = "tpe", heartbeat_interval: int = 10,
+         grace_period: int | None = None, max_retry: int | None = 3) -> None:
+    """Run ``trials`` trials of the study: each calls ``objective(trial, **objective_args)`` and records the worker."""
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    objective = load_objective(objective_spec)
+    objective_args = objective_args or {}
+    study = optuna.load_study(
+        study_name=study_name,
+        storage=open_storage(storage, heartbeat_interval=heartbeat_interval, grace_period=grace_period,
+                             max_retry=max_retry),
+        sampler=make_sampler(sampler, seed),
+        pruner=optuna.pruners.NopPruner())          # every trial runs to its end: the pool counts trials
+
+    def with_worker(trial):
+        trial.set_user_attr("worker", worker)       # a retried trial inherits its first worker's: overwrite it
+        return objective(trial, **objective_args)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)   # fail_stale_trials, each trial
+        study.optimize(with_worker, n_trials=trials)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="One worker of a shared Optuna study.")
+    parser.add_argument("objective", help="path/to/file.py:function or package.module:function")
+    parser.add_argument("--storage", required=True, help="a journal file's path or a database URL")
+    parser.add_argument("--study", required=True, help="the study's name (it must exist)")
+    parser.add_argument("--trials", type=int, required=True, help="how many trials this worker runs")
+    parser.add_argument("--seed", type=int, default=0, help="the sampler's seed")
+    parser.add_argument("--worker", type=int, default=0, help="recorded in each trial's user attribute 'worker'")
+    parser.add_argument("--args", default="{}", help="keyword arguments of the objective, as JSON")
+    parser.add_argument("--sampler", choices=SAMPLERS, default="tpe")
+    parser.add_argument("--heartbeat-interval", type=int, default=10)
+    parser.add_argument("--grace-period", type=int, default=None)
+    parser.add_argument("--max-retry", type=int, default=3, help="-1: retry a dead worker's trial forever")
+    a = parser.parse_args(argv)
+    work(a.objective, a.storage, a.study, a.trials, seed=a.seed, worker=a.worker, objective_args=json.loads(a.args),
+         sampler=a.sampler, heartbeat_interval=a.heartbeat_interval, grace_period=a.grace_period,
+         max_retry=None if a.max_retry < 0 else a.max_retry)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
