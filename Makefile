@@ -20,7 +20,7 @@ export PYDEVD_DISABLE_FILE_VALIDATION := 1
 # makes every kernel print findfont warnings to stderr, which the -W book build turns into errors.
 export MPLCONFIGDIR := $(CURDIR)/$(VENV)/matplotlib
 
-.PHONY: help install system-deps book test unit chapter claims lab bench assignments grade release clean
+.PHONY: help install system-deps book test unit chapter claims compat lab bench assignments grade release clean
 
 help:
 	@echo "make book   - install, execute every notebook, build the HTML book"
@@ -28,6 +28,7 @@ help:
 	@echo "make unit   - install, then the fast library and notebook-rule tests and the docstring examples"
 	@echo "make chapter N=07         - one chapter: ruff, its notebook rules, seeds 0 and 1, its exercises, the book"
 	@echo "make claims SEEDS=\"0 1 2\" [CHAPTERS=\"03 07\"] - chapters top to bottom under each seed, claims included"
+	@echo "make compat [ONLY=colab] [CHAPTERS=\"03 07\"] - chapters and widget tests under Colab's and other versions (~70 min)"
 	@echo "make lab    - open JupyterLab on the chapters"
 	@echo "make bench  - run the benchmarks and print their tables"
 	@echo "make release VERSION=x.y.z - version everywhere, changelog, commit and tag (book and library together)"
@@ -108,6 +109,12 @@ chapter: install
 SEEDS ?= 0 1 2
 claims: install
 	$(PYTEST) -q $(PARALLEL) tests/test_claims.py -k claims_hold --seeds "$(SEEDS)" --chapters "$(or $(CHAPTERS),all)"
+
+# Every chapter and the widget tests under each configuration of scripts/compat.py's MATRIX (Colab's versions,
+# the torch minors pyproject.toml admits, both ipywidgets lines), each in a venv of its own under .compat/;
+# the matrix goes to _build/compat/matrix.md. ONLY=colab runs one configuration.
+compat: install
+	$(BIN)/python scripts/compat.py $(if $(ONLY),--only $(ONLY)) $(if $(CHAPTERS),--chapters $(CHAPTERS))
 
 lab: install
 	$(BIN)/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root) chapters/

@@ -71,12 +71,12 @@ MATRIX = (
     Configuration("colab", "3.13", ("torch==2.11.0", *WIDGETS_7, "numpy==2.1.3"),
                   "Colab's runtime (Python 3.13, torch 2.11, ipywidgets 7.7.1, numpy 2.1.3); PyPI's torch "
                   "is its CUDA build, run on the CPU"),
-    Configuration("torch-2.12", "3.12", ("torch==2.12.1", "ipywidgets==8.1.9", "numpy==2.1.3"),
-                  "the torch minor between Colab's and CI's, on Python 3.12 (Colab's previous runtime)"),
+    Configuration("torch-2.12", "3.12", ("torch==2.12.1", "ipywidgets==8.1.9", "numpy==2.5.5"),
+                  "the torch minor between Colab's and CI's, and the newest numpy (2.5 needs Python 3.12)"),
     Configuration("widgets-7", "3.11", ("torch==2.13.0", *WIDGETS_7, "numpy==2.1.3"),
                   "CI's torch (the CPU wheel from local disk) with Colab's ipywidgets and numpy"),
-    Configuration("torch-2.14", "3.11", ("torch==2.14.1", "ipywidgets==8.1.9", "numpy==2.5.5"),
-                  "the newest torch this machine installs (its CUDA build from local disk, on the CPU) and the newest numpy"),
+    Configuration("torch-2.14", "3.11", ("torch==2.14.1", "ipywidgets==8.1.9", "numpy==2.4.6"),
+                  "the newest torch this machine installs (its CUDA build from local disk, on the CPU)"),
 )
 # Builds this machine cannot get. Each run asks pip again (one quick download attempt each) and reports
 # its answer, so the list cannot outlive the reason.
@@ -162,7 +162,9 @@ def pip_error(output: str) -> str:
     lines = [line.strip() for line in output.splitlines()
              if line.strip() and "is ignored: it is neither a file nor a directory" not in line]
     errors = [line for line in lines if line.startswith("ERROR")]
-    return " ".join(errors[:3] or lines[-1:])[:400] or "pip failed without a message"
+    if "The conflict is caused by:" in lines:  # the requirements that clash, as pip names them
+        errors[1:1] = lines[lines.index("The conflict is caused by:") + 1:][:3]
+    return " ".join(errors[:4] or lines[-1:])[:500] or "pip failed without a message"
 
 
 def environment(config: Configuration, log) -> Path:
@@ -185,7 +187,7 @@ def environment(config: Configuration, log) -> Path:
     constraints.write_text(constraints_text(config))
     steps = [
         [str(base), "-m", "venv", str(venv)],
-        [str(python), "-m", "pip", "install", "-q", "-r", str(requirements), "-c", str(constraints)],
+        [str(python), "-m", "pip", "install", "-r", str(requirements), "-c", str(constraints)],
         [str(python), "-m", "pip", "install", "-q", "--no-deps", "-e", str(ROOT)],
     ]
     for step in steps:
@@ -247,6 +249,21 @@ def probe_unavailable(log) -> list[dict]:
         answers.append({"what": what, "available": answer.startswith("pip downloaded"), "answer": answer})
         log(f"probe: {what}: {answer}")
     return answers
+
+
+def setup_cell_changes(python: Path) -> list[str]:
+    """What installing this library (as a chapter's setup cell does on Colab) would change in the environment.
+
+    pip's dry run of ``pip install <this checkout>``: every package it would install or replace, other than the
+    library itself. Empty means the setup cell leaves the environment's torch, numpy and ipywidgets alone.
+    """
+    done = subprocess.run([str(python), "-m", "pip", "install", "--dry-run", "--quiet", "--report", "-", str(ROOT)],
+                          capture_output=True, text=True, timeout=900, cwd=ROOT)
+    if done.returncode != 0:
+        return [f"pip's dry run failed: {pip_error(done.stderr)}"]
+    report = json.loads(done.stdout)
+    return sorted(f"{item['metadata']['name']} {item['metadata']['version']}" for item in report["install"]
+                  if canonical(item["metadata"]["name"]) != "nnpractice")
 
 
 # --------------------------------------------------------------------------- runs
@@ -337,6 +354,8 @@ def run_configuration(config: Configuration, chapters: list[Path], log) -> dict:
         log(f"{config.name}: NOT INSTALLABLE: {reason}")
         return {**result, "not_installable": reason}
     log(f"{config.name}: {json.dumps(result['versions'])}")
+    result["setup_cell_changes"] = setup_cell_changes(python)
+    log(f"{config.name}: installing the library would change: {result['setup_cell_changes'] or 'nothing'}")
     result["widget_tests"] = run_widget_tests(python, config)
     log(f"{config.name}: widget tests: {describe(result['widget_tests'])}")
     for chapter in chapters:
@@ -387,6 +406,8 @@ def matrix_markdown(results: list[dict], probes: list[dict] | None = None) -> st
         row(label, [version(r, key) for r in results])
     row("install", [f"not installable: {r['not_installable']}" if "not_installable" in r
                     else f"{r['install_seconds']:.0f} s" for r in results])
+    row("the setup cell's pip install would change", [
+        ", ".join(r["setup_cell_changes"]) or "nothing" if "setup_cell_changes" in r else "—" for r in results])
     row("widget tests", [describe(r.get("widget_tests")) for r in results])
     stems = sorted({stem for r in results for stem in r["chapters"]})
     for stem in stems:
