@@ -65,7 +65,7 @@ def test_the_matrix_covers_what_the_issue_asks():
 
 
 def test_a_configuration_requirements_pin_what_it_says_and_keep_the_rest_of_ci():
-    config = next(c for c in compat.MATRIX if c.pinned("ipywidgets") == "7.7.1")
+    config = next(c for c in compat.MATRIX if c.name == "colab")
     text = compat.requirements_text(config)
     lines = [line for line in text.splitlines() if compat.requirement_name(line)]
     for pin in config.pins:
@@ -74,8 +74,10 @@ def test_a_configuration_requirements_pin_what_it_says_and_keep_the_rest_of_ci()
     assert "ipywidgets==8.1.9" not in text and "widgetsnbextension==4" not in text
     ci_lines = [line for line in CI_TEXT.splitlines() if compat.requirement_name(line)]
     overridden = {compat.canonical(p.split("==")[0]) for p in config.pins}
-    kept = [line for line in ci_lines if compat.requirement_name(line) not in overridden]
+    dropped = {compat.canonical(name) for name in config.drop}
+    kept = [line for line in ci_lines if compat.requirement_name(line) not in overridden | dropped]
     assert kept and all(line in lines for line in kept), "every other pin of CI stays"
+    assert not dropped & {compat.requirement_name(line) for line in lines}, "what the configuration drops is gone"
     assert compat.constraints_text(config).split() == list(config.pins)
 
 
@@ -145,3 +147,16 @@ def test_a_configuration_that_cannot_be_installed_is_reported_not_passed(tmp_pat
     assert compat.failures(result) == 1
     text = compat.matrix_markdown([result])
     assert "not installable: no Python 3.99" in text and "pass" not in text
+
+
+def test_every_lower_bound_is_a_tested_release_line():
+    """The other dependencies too: each lower bound sits on a minor release that some configuration ran."""
+    with open(ROOT / "pyproject.toml", "rb") as f:
+        requirements = [Requirement(r) for r in tomllib.load(f)["project"]["dependencies"]]
+    for requirement in requirements:
+        lower = [Version(s.version) for s in requirement.specifier if s.operator == ">="]
+        assert len(lower) == 1, f"{requirement}: one lower bound (>=) is what the matrix can vouch for"
+        pins = {config.pinned(requirement.name) for config in compat.MATRIX} - {None}
+        tested = {Version(v) for v in pins} | {Version(ci_pin(requirement.name))}
+        assert min(tested).release[:2] == lower[0].release[:2], (
+            f"{requirement}: the oldest tested is {min(tested)}; the lower bound must be on its minor")
