@@ -18,6 +18,7 @@ True
 """
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from numbers import Integral, Real
@@ -30,8 +31,8 @@ from torch import nn
 from ._validation import InstanceOf, Interval, Pair, Sequences, invalid, validate_params
 from .training import evaluate, fit
 
-__all__ = ["iid_partition", "dirichlet_partition", "label_counts", "state_bytes", "fedavg", "local_train",
-           "client_drift", "FedHistory", "run_fedavg"]
+__all__ = ["iid_partition", "dirichlet_partition", "client_splits", "label_counts", "state_bytes", "fedavg",
+           "local_train", "client_seed", "client_drift", "FedHistory", "run_fedavg"]
 
 # --------------------------------------------------------------------------- #
 # Partitions
@@ -126,6 +127,44 @@ def dirichlet_partition(labels, num_clients: int, alpha: float, *, seed: int = 0
             return result
     raise invalid("alpha", alpha, "a larger alpha, fewer clients or more samples",
                   f"with num_clients={num_clients} a client was left empty in all {max_tries} draws")
+
+
+@validate_params({"labels": [LABELS], "num_clients": [Interval(Integral, 1, None)],
+                  "alpha": [Interval(Real, 0, math.inf, closed="right"), None], "seed": [Interval(Integral, 0, None)],
+                  "min_size": [Interval(Integral, 3, None)], "holdout": [Interval(Real, 0, 0.5, closed="neither")]})
+def client_splits(labels, num_clients: int, alpha: float | None = None, *, seed: int = 0, min_size: int = 10,
+                  holdout: float = 0.2) -> list[dict[str, np.ndarray]]:
+    """Deal the samples to ``num_clients`` clients and cut each share into ``"train"``, ``"val"`` and ``"test"``.
+
+    ``alpha = None`` (or ``inf``, its limit) deals them IID (:func:`iid_partition`), a finite ``alpha`` by
+    :func:`dirichlet_partition`; the deal is redrawn (seeds ``seed + 1``, ...) until every
+    client holds at least ``min_size`` samples. Each client then shuffles its share and keeps
+    ``holdout`` of it for testing, as much for validation and the rest for training: the data
+    that chapter 14's simulation and Flower deployment give every client.
+
+    >>> parts = client_splits(np.repeat(np.arange(3), 20), 3, seed=0)
+    >>> [(len(c["train"]), len(c["val"]), len(c["test"])) for c in parts]
+    [(12, 4, 4), (12, 4, 4), (12, 4, 4)]
+    """
+    labels = _labels(labels)
+    _check_num_clients(num_clients, len(labels))
+    for attempt in range(100):
+        if alpha is None or math.isinf(alpha):
+            parts = iid_partition(len(labels), num_clients, seed=seed + attempt)
+        else:
+            parts = dirichlet_partition(labels, num_clients, alpha, seed=seed + attempt)
+        if min(len(p) for p in parts) >= min_size:    # a client needs examples to train, validate and test on
+            break
+    else:
+        raise invalid("min_size", min_size, f"a size that {num_clients} clients can all reach",
+                      f"a client held fewer samples in all 100 deals with alpha={alpha}")
+    rng = np.random.default_rng(seed)
+    clients = []
+    for part in parts:
+        part = rng.permutation(part)
+        cut = max(1, round(holdout * len(part)))
+        clients.append({"test": part[:cut], "val": part[cut:2 * cut], "train": part[2 * cut:]})
+    return clients
 
 
 @validate_params({"labels": [LABELS], "partitions": [PARTITIONS],
@@ -248,6 +287,17 @@ def local_train(model: nn.Module, train, *, num_epochs: int = 1, batch_size: int
     return model
 
 
+@validate_params({"seed": [Interval(Integral, 0, None)], "round_index": [Interval(Integral, 0, None)],
+                  "client": [Interval(Integral, 0, None)]})
+def client_seed(seed: int, round_index: int, client: int) -> int:
+    """The seed of one client's batch order in one round (0-based): the same in every engine that runs FedAvg.
+
+    >>> client_seed(0, 2, 3)
+    2021
+    """
+    return seed * 100_003 + round_index * 1_009 + client
+
+
 @torch.no_grad()
 @validate_params({"states": [Sequences(STATE)], "weights": [Sequences(Interval(Real, 0, None))],
                   "averaged": [STATE, None]})
@@ -366,7 +416,7 @@ def run_fedavg(model_fn: Callable[[], nn.Module], train, partitions: Sequence[np
             client_model.load_state_dict(global_state)          # download
             idx = torch.as_tensor(partitions[k])
             local_train(client_model, (X[idx], y[idx]), num_epochs=local_epochs, batch_size=batch_size,
-                        lr=lr, seed=seed * 100_003 + r * 1_009 + int(k))
+                        lr=lr, seed=client_seed(seed, r, int(k)))
             states.append({n: t.detach().clone() for n, t in client_model.state_dict().items()})  # upload
             weights.append(len(idx))
         averaged = fedavg(states, weights)
