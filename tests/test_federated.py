@@ -297,3 +297,101 @@ def test_federated_runs_refuses_what_it_cannot_draw():
         plots.federated_runs(federated.FedHistory(accuracy=[0.1]), panels=("loss",))
     with pytest.raises(ValueError, match=r"runs\['a'\]="):
         plots.federated_runs({"a": [0.1, 0.2]})
+
+
+# ----------------------------------------------------------------- client splits and the Flower App
+
+def test_client_splits_deal_every_sample_once_into_train_val_and_test():
+    labels = np.repeat(np.arange(10), 50)
+    for alpha in (None, 1.0, 0.1):
+        clients = federated.client_splits(labels, 5, alpha, seed=3)
+        every = np.concatenate([idx for c in clients for idx in c.values()])
+        assert sorted(every.tolist()) == list(range(500))
+        for c in clients:
+            n = sum(len(idx) for idx in c.values())
+            assert n >= 10 and len(c["test"]) == len(c["val"]) == max(1, round(0.2 * n))
+
+
+def test_client_splits_are_reproducible_and_inf_is_the_iid_deal():
+    labels = np.repeat(np.arange(4), 30)
+    a = federated.client_splits(labels, 4, seed=5)
+    b = federated.client_splits(labels, 4, float("inf"), seed=5)
+    c = federated.client_splits(labels, 4, seed=6)
+    assert all(np.array_equal(x[p], y[p]) for x, y in zip(a, b) for p in x)
+    assert not all(np.array_equal(x["train"], y["train"]) for x, y in zip(a, c))
+    # the IID deal is iid_partition's; each client's share is then shuffled with the same seed
+    parts = federated.iid_partition(120, 4, seed=5)
+    assert [sorted(np.concatenate(list(x.values())).tolist()) for x in a] == [p.tolist() for p in parts]
+
+
+def test_client_splits_say_when_a_client_cannot_get_enough_samples():
+    with pytest.raises(ValueError, match="min_size"):
+        federated.client_splits(np.repeat(np.arange(3), 10), 3, seed=0, min_size=11)   # 10 each at most
+
+
+def test_run_fedavg_seeds_each_client_with_client_seed(digits):
+    X, y, Xt, yt = digits
+    parts = federated.iid_partition(len(X), 2, seed=0)
+    model, _ = federated.run_fedavg(model_fn, (X, y), parts, (Xt, yt), num_rounds=1, lr=0.1, seed=4)
+    states, weights = [], []
+    for k, part in enumerate(parts):
+        client = model_fn()
+        idx = torch.as_tensor(part)
+        federated.local_train(client, (X[idx], y[idx]), lr=0.1, seed=federated.client_seed(4, 0, k))
+        states.append(client.state_dict())
+        weights.append(len(part))
+    expected = federated.fedavg(states, weights)
+    assert all(torch.equal(model.state_dict()[k], expected[k]) for k in expected)
+    assert federated.client_seed(4, 0, 1) != federated.client_seed(4, 1, 0)
+
+
+def test_flower_partitions_are_the_clients_rows_and_nothing_else():
+    from nnpractice import flower_app
+
+    X, y = data.load_digits()
+    clients = federated.client_splits(y, 4, seed=2)
+    for k in range(4):
+        mine = flower_app.load_partition(k, 4, seed=2)
+        for part, (Xp, yp) in mine.items():
+            idx = torch.as_tensor(clients[k][part])
+            assert torch.equal(Xp, X[idx]) and torch.equal(yp, y[idx])
+        assert sum(len(yp) for _, yp in mine.values()) < len(y) // 2
+
+
+def test_flower_settings_fill_in_defaults_and_convert():
+    from nnpractice import flower_app
+
+    s = flower_app.settings({"lr": 1, "num-rounds": 3.0})
+    assert s["lr"] == 1.0 and type(s["lr"]) is float and s["num-rounds"] == 3 and type(s["num-rounds"]) is int
+    assert s["alpha"] == float("inf") and s["result-path"] == ""
+    for bad in ({"num-rounds": True}, {"alpha": 0}, {"seed": -1}, {"result-path": 3}, {"lr": float("inf")}):
+        with pytest.raises(ValueError, match=next(iter(bad))):
+            flower_app.settings(bad)
+
+
+def test_flower_app_is_a_valid_flower_app(tmp_path):
+    import tomllib
+    from flwr.cli.config_utils import load_and_validate
+
+    from nnpractice import flower_app
+
+    app = flower_app.write_app(tmp_path, {"num-rounds": 2, "result-path": "/tmp/r.json"})
+    config, warnings = load_and_validate(app / "pyproject.toml")
+    assert config is not None and not warnings
+    parsed = tomllib.loads((app / "pyproject.toml").read_text())["tool"]["flwr"]["app"]
+    assert parsed["components"] == {"serverapp": "nnpractice.flower_app:server_app",
+                                    "clientapp": "nnpractice.flower_app:client_app"}
+    assert flower_app.settings(parsed["config"]) == flower_app.settings({"num-rounds": 2, "result-path": "/tmp/r.json"})
+
+
+def test_flower_build_model_is_the_seeded_mlp_and_leaves_the_global_generator_alone():
+    from nnpractice import flower_app
+
+    torch.manual_seed(123)
+    before = torch.rand(1)
+    torch.manual_seed(123)
+    a = flower_app.build_model(5)
+    assert torch.equal(torch.rand(1), before)
+    torch.manual_seed(5)
+    b = models.mlp(64, [32], 10)
+    assert all(torch.equal(a.state_dict()[k], b.state_dict()[k]) for k in b.state_dict())

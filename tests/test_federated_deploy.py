@@ -16,7 +16,7 @@ import pytest
 
 from nnpractice import data, federated, flower_app
 from nnpractice._validation import InvalidParameterError
-from nnpractice.federated_deploy import CountingProxy, LocalFederation, free_port
+from nnpractice.federated_deploy import CountingProxy, LocalFederation
 
 CLIENTS, ROUNDS, SEED, LR = 3, 2, 7, 0.3
 
