@@ -19,6 +19,8 @@ from nnpractice._validation import InvalidParameterError
 from nnpractice.federated_deploy import CountingProxy, LocalFederation
 
 CLIENTS, ROUNDS, SEED, LR = 3, 2, 7, 0.3
+# the federation's run takes 25-55 s here (Flower's runtime polls every 3 s and starts a process per message)
+SLOW = pytest.mark.slow
 
 
 def _reference_state():
@@ -45,6 +47,7 @@ def deployment(tmp_path_factory):
             "openings": openings, "seconds": seconds, "app": app}
 
 
+@SLOW
 def test_the_deployment_trains_the_in_process_fedavg_model(deployment):
     state, reference = deployment["result"]["state"], _reference_state()
     assert list(state) == list(reference)
@@ -55,6 +58,7 @@ def test_the_deployment_trains_the_in_process_fedavg_model(deployment):
     assert max(float((reference[k] - start[k]).abs().max()) for k in start) > 1e-2
 
 
+@SLOW
 def test_every_model_that_crossed_the_wire_was_counted(deployment):
     model_bytes = federated.state_bytes(flower_app.build_model(0))
     up = deployment["after"]["up"] - deployment["before"]["up"]
@@ -65,11 +69,13 @@ def test_every_model_that_crossed_the_wire_was_counted(deployment):
     assert deployment["after"]["connections"] >= CLIENTS
 
 
+@SLOW
 def test_the_fleet_api_spoke_tls(deployment):
     # a TLS connection opens with a handshake record (0x16, version 3.x); plain gRPC with "PRI * HTTP/2.0"
     assert deployment["openings"] and all(o[:2] == b"\x16\x03" for o in deployment["openings"]), deployment["openings"]
 
 
+@SLOW
 def test_no_process_is_left(deployment):
     assert len(deployment["pids"]) >= 1 + CLIENTS
     left = [p for p in deployment["pids"] if psutil.pid_exists(p) and psutil.Process(p).status() != psutil.STATUS_ZOMBIE]
