@@ -209,7 +209,7 @@ def environment(config: Configuration, log) -> Path:
 
 VERSIONS = """\
 import importlib.metadata as m, json, platform
-names = ["torch", "ipywidgets", "numpy", "ipykernel", "widgetsnbextension"]
+names = ["torch", "ipywidgets", "numpy", "ipykernel", "ipython", "widgetsnbextension", "matplotlib", "scikit-learn"]
 versions = {n: m.version(n) for n in names}
 import torch
 versions["python"] = platform.python_version()
@@ -346,8 +346,11 @@ def execute(chapter: Path) -> None:
         print(json.dumps({"ok": True, "kernel": printed, "kernel_seconds": kernel.seconds}))
 
 
-def run_configuration(config: Configuration, chapters: list[Path], log) -> dict:
-    """Install, read the versions back, run the widget tests and the chapters; the configuration's result."""
+def run_configuration(config: Configuration, chapters: list[Path], log, save=lambda result: None) -> dict:
+    """Install, read the versions back, run the widget tests and the chapters; the configuration's result.
+
+    ``save(result)`` is called after every step, so an interrupted run leaves what it did.
+    """
     result = {"name": config.name, "why": config.why, "pins": list(config.pins), "drop": list(config.drop),
               "commit": git_commit(),
               "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
@@ -366,10 +369,13 @@ def run_configuration(config: Configuration, chapters: list[Path], log) -> dict:
     log(f"{config.name}: installing the library would change: {result['setup_cell_changes'] or 'nothing'}")
     result["widget_tests"] = run_widget_tests(python, config)
     log(f"{config.name}: widget tests: {describe(result['widget_tests'])}")
+    save(result)
     for chapter in chapters:
         result["chapters"][chapter.stem] = outcome = run_chapter(python, config, chapter)
         log(f"{config.name}: {chapter.stem}: {describe(outcome)}")
+        save(result)
     result["seconds"] = time.perf_counter() - start
+    save(result)
     return result
 
 
@@ -407,10 +413,11 @@ def matrix_markdown(results: list[dict], probes: list[dict] | None = None) -> st
         rows.append(f"| {label} | " + " | ".join(cell(v) for v in values) + " |")
 
     def version(r, key):
-        return r["versions"][key] if "versions" in r else "—"
+        return r.get("versions", {}).get(key, "—")
 
     for label, key in (("Python", "python"), ("torch", "torch"), ("torch build", "torch build"),
-                       ("ipywidgets", "ipywidgets"), ("numpy", "numpy"), ("ipykernel", "ipykernel")):
+                       ("ipywidgets", "ipywidgets"), ("numpy", "numpy"), ("ipykernel", "ipykernel"),
+                       ("IPython", "ipython"), ("matplotlib", "matplotlib"), ("scikit-learn", "scikit-learn")):
         row(label, [version(r, key) for r in results])
     row("install", [f"not installable: {r['not_installable']}" if "not_installable" in r
                     else f"{r['install_seconds']:.0f} s" for r in results])
@@ -480,8 +487,9 @@ def main(argv=None) -> int:
     start = time.perf_counter()
     results = []
     for config in configs:
-        result = run_configuration(config, chapters, log)
-        (RESULTS_DIR / f"{config.name}.json").write_text(json.dumps(result, indent=1))
+        store = RESULTS_DIR / f"{config.name}.json"
+        result = run_configuration(config, chapters, log, lambda r, store=store: store.write_text(json.dumps(r, indent=1)))
+        store.write_text(json.dumps(result, indent=1))
         results.append(result)
     probes = probe_unavailable(log)
     (RESULTS_DIR / "probes.json").write_text(json.dumps(probes, indent=1))
