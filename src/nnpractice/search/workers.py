@@ -269,6 +269,7 @@ class WorkerPool:
         self.start = datetime.now()
         self._clock = time.perf_counter()
         self.processes: list[subprocess.Popen] = []
+        self.workers: list[int] = []                 # the index of each process's worker
         self._errors = []
         # one BLAS thread per worker: the workers are the parallelism, and threads would fight over the cores
         env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
@@ -285,6 +286,7 @@ class WorkerPool:
                 arguments += ["--grace-period", str(grace_period)]
             errors = tempfile.TemporaryFile(mode="w+")
             self._errors.append(errors)
+            self.workers.append(worker)
             self.processes.append(subprocess.Popen([sys.executable, *command, *arguments], env=env,
                                                    stdout=subprocess.DEVNULL, stderr=errors))
 
@@ -307,11 +309,11 @@ class WorkerPool:
         codes = [p.returncode for p in self.processes]
         if check and any(codes):
             reports = []
-            for process, errors, code in zip(self.processes, self._errors, codes):
-                if code:
+            for worker, process, errors in zip(self.workers, self.processes, self._errors):
+                if process.returncode:
                     errors.seek(0)
                     tail = errors.read()[-2000:]
-                    reports.append(f"worker (pid {process.pid}) exited with {code}:\n{tail}")
+                    reports.append(f"worker {worker} (pid {process.pid}) exited with {process.returncode}:\n{tail}")
             raise RuntimeError(f"{len(reports)} of {len(codes)} workers of {self.study_name!r} failed\n"
                                + "\n".join(reports))
         for errors in self._errors:
@@ -320,11 +322,12 @@ class WorkerPool:
         return WorkerRun(self.study_name, self.storage, self.num_workers, seconds, codes, _records(study, self.start))
 
     def stop(self) -> None:
-        """Kill every worker still running, and reap it."""
-        for process in self.processes:
+        """Kill every worker still running, reap it, and close its stderr file."""
+        for process, errors in zip(self.processes, self._errors):
             if process.poll() is None:
                 process.kill()
             process.wait()
+            errors.close()
 
     def __enter__(self) -> WorkerPool:
         return self
