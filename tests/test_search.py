@@ -2,6 +2,8 @@
 import math
 import subprocess
 import sys
+import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -506,10 +508,25 @@ def test_a_failing_worker_raises_with_its_error_and_leaves_no_process(worker_obj
     with pytest.raises(RuntimeError, match="2 of 2 workers of 'broken' failed(.|\\n)*ZeroDivisionError: the objective"):
         search.run_workers(f"{worker_objectives}:broken", str(tmp_path / "s.log"), "broken", num_workers=2,
                            n_trials=2)
-    with search.WorkerPool(f"{worker_objectives}:bowl", str(tmp_path / "t.log"), "slow", num_workers=2, n_trials=2,
+    import optuna
+
+    journal = str(tmp_path / "t.log")
+    with search.WorkerPool(f"{worker_objectives}:bowl", journal, "slow", num_workers=2, n_trials=2,
                            objective_args={"seconds": 30.0}, timeout=60) as pool:
-        processes = pool.processes
-    assert [p.returncode for p in processes] == [-9, -9]                   # the with block killed and reaped them
+        study = optuna.load_study(study_name="slow", storage=search.open_storage(journal))
+        deadline = time.monotonic() + 60
+        while len(pids := [t.user_attrs["pid"] for t in study.get_trials() if "pid" in t.user_attrs]) < 2:
+            assert time.monotonic() < deadline, "the workers never started a trial"
+            time.sleep(0.05)
+    assert pool.process.returncode == -9                                   # the with block killed the launcher
+    def alive(pid):                                                        # neither gone nor a zombie
+        status = Path(f"/proc/{pid}/status")
+        return status.exists() and "\nState:\tZ" not in status.read_text()
+
+    deadline = time.monotonic() + 10                                       # SIGKILL is delivered, not awaited
+    while any(alive(pid) for pid in pids) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not any(alive(pid) for pid in pids), pids                       # and its workers, forked from it
     with pytest.raises(RuntimeError, match="ran past timeout=1"):
         search.run_workers(f"{worker_objectives}:bowl", str(tmp_path / "u.log"), "late", num_workers=1, n_trials=1,
                            objective_args={"seconds": 30.0}, timeout=1)

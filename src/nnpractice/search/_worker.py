@@ -1,9 +1,10 @@
-"""One worker of a shared Optuna study: the process that :func:`nnpractice.search.run_workers` starts.
+"""The workers of a shared Optuna study: the process that :func:`nnpractice.search.run_workers` starts.
 
-It imports Optuna and the objective, never the library (run by its file path, it starts in the time
-Python and Optuna take, not PyTorch's): ``python .../search/_worker.py OBJECTIVE --storage S --study NAME
---trials K [--seed N] [--worker I] [--args JSON]`` runs ``K`` trials of the study ``NAME`` and exits.
-The same command on another machine, with a database URL every machine reaches, joins the same study.
+``python .../search/_worker.py OBJECTIVE --storage S --study NAME --trials 8,8 --seeds 11,12 --workers 0,1``
+imports the objective (and so PyTorch) and Optuna once, then forks one child per worker; worker
+``i`` runs its trials of the study ``NAME`` with its sampler seed and exits. It never imports the
+library (run by its file path, it starts in the time its own imports take). The same command on
+another machine, with a database URL every machine reaches, joins the same study.
 """
 from __future__ import annotations
 
@@ -11,7 +12,9 @@ import argparse
 import importlib
 import importlib.util
 import json
+import os
 import sys
+import traceback
 import warnings
 from pathlib import Path
 
@@ -73,14 +76,13 @@ def make_sampler(sampler: str, seed: int):
         return optuna.samplers.TPESampler(seed=seed, constant_liar=True)
 
 
-def work(objective_spec: str, storage: str, study_name: str, trials: int, *, seed: int = 0, worker: int = 0,
+def work(objective, storage: str, study_name: str, trials: int, *, seed: int = 0, worker: int = 0,
          objective_args: dict | None = None, sampler: str = "tpe", heartbeat_interval: int = 10,
          grace_period: int | None = None, max_retry: int | None = 3) -> None:
     """Run ``trials`` trials of the study: each calls ``objective(trial, **objective_args)`` and records the worker."""
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    objective = load_objective(objective_spec)
     objective_args = objective_args or {}
     study = optuna.load_study(
         study_name=study_name,
@@ -91,6 +93,7 @@ def work(objective_spec: str, storage: str, study_name: str, trials: int, *, see
 
     def with_worker(trial):
         trial.set_user_attr("worker", worker)       # a retried trial inherits its first worker's: overwrite it
+        trial.set_user_attr("pid", os.getpid())     # which process to watch (or to kill, in a test)
         return objective(trial, **objective_args)
 
     with warnings.catch_warnings():
@@ -98,24 +101,57 @@ def work(objective_spec: str, storage: str, study_name: str, trials: int, *, see
         study.optimize(with_worker, n_trials=trials)
 
 
+def _numbers(text: str) -> list[int]:
+    return [int(part) for part in text.split(",")]
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="One worker of a shared Optuna study.")
+    """Run the workers; print ``{"exit_codes": [...]}`` (one per worker) and exit with 1 if any failed.
+
+    The objective is imported once, then each worker is a child process forked from this one (on
+    Linux), so PyTorch and Optuna are imported once per machine, not once per worker. A worker that
+    raises prints its traceback on stderr and exits with 1; one killed by a signal exits with minus it.
+    """
+    parser = argparse.ArgumentParser(description="Workers of a shared Optuna study.")
     parser.add_argument("objective", help="path/to/file.py:function or package.module:function")
     parser.add_argument("--storage", required=True, help="a journal file's path or a database URL")
     parser.add_argument("--study", required=True, help="the study's name (it must exist)")
-    parser.add_argument("--trials", type=int, required=True, help="how many trials this worker runs")
-    parser.add_argument("--seed", type=int, default=0, help="the sampler's seed")
-    parser.add_argument("--worker", type=int, default=0, help="recorded in each trial's user attribute 'worker'")
+    parser.add_argument("--trials", required=True, help="how many trials each worker runs: 8,8,7")
+    parser.add_argument("--seeds", required=True, help="each worker's sampler seed: 11,12,13")
+    parser.add_argument("--workers", required=True, help="each worker's index, recorded in its trials: 0,1,2")
     parser.add_argument("--args", default="{}", help="keyword arguments of the objective, as JSON")
     parser.add_argument("--sampler", choices=SAMPLERS, default="tpe")
     parser.add_argument("--heartbeat-interval", type=int, default=10)
     parser.add_argument("--grace-period", type=int, default=None)
     parser.add_argument("--max-retry", type=int, default=3, help="-1: retry a dead worker's trial forever")
     a = parser.parse_args(argv)
-    work(a.objective, a.storage, a.study, a.trials, seed=a.seed, worker=a.worker, objective_args=json.loads(a.args),
-         sampler=a.sampler, heartbeat_interval=a.heartbeat_interval, grace_period=a.grace_period,
-         max_retry=None if a.max_retry < 0 else a.max_retry)
-    return 0
+    objective = load_objective(a.objective)        # imports what the objective imports (PyTorch), once
+    import optuna.storages  # noqa: F401           (Optuna too, before the fork)
+
+    settings = dict(objective_args=json.loads(a.args), sampler=a.sampler, heartbeat_interval=a.heartbeat_interval,
+                    grace_period=a.grace_period, max_retry=None if a.max_retry < 0 else a.max_retry)
+    jobs = list(zip(_numbers(a.workers), _numbers(a.trials), _numbers(a.seeds)))
+    children = {}
+    for worker, trials, seed in jobs:
+        pid = os.fork()
+        if pid == 0:                                # the worker: its own storage connection, its own sampler
+            code = 1
+            try:
+                work(objective, a.storage, a.study, trials, seed=seed, worker=worker, **settings)
+                code = 0
+            except BaseException:
+                traceback.print_exc()
+            finally:
+                sys.stdout.flush()
+                sys.stderr.flush()
+                os._exit(code)
+        children[pid] = worker
+    codes = {}
+    while children:
+        pid, status = os.wait()
+        codes[children.pop(pid)] = os.waitstatus_to_exitcode(status)
+    print(json.dumps({"exit_codes": [codes[worker] for worker, _, _ in jobs]}), flush=True)
+    return 1 if any(codes.values()) else 0
 
 
 if __name__ == "__main__":

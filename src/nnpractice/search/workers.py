@@ -15,10 +15,11 @@ from the same storage sees the others' trials. One string names the storage here
   heartbeat: there a killed worker's trial stays RUNNING.
 
 :func:`run_workers` starts ``num_workers`` processes on this machine and waits for them;
-:class:`WorkerPool` does the same without waiting (its ``processes`` can be watched or killed). Each
-worker is ``python .../search/_worker.py`` (it imports Optuna and the objective, not this library),
-loads the study, runs its share of the trials with its own sampler seed (from ``seed`` and its
-index) and exits. The objective is named by a string, ``"path/to/file.py:function"`` or
+:class:`WorkerPool` does the same without waiting. One launcher, ``python .../search/_worker.py``,
+imports the objective (and so PyTorch) and Optuna once, not this library, and forks the workers
+(POSIX), so the start-up is paid once per machine, not once per worker. Each worker loads the
+study, runs its share of the trials with its own sampler seed (from ``seed`` and its index) and
+exits. The objective is named by a string, ``"path/to/file.py:function"`` or
 ``"package.module:function"`` (a function defined in a notebook cannot reach another process), and
 called as ``function(trial, **objective_args)``; it returns a score to **minimize**.
 
@@ -41,6 +42,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -236,9 +238,11 @@ def _missing(study, n_trials: int) -> int:
 class WorkerPool:
     """``num_workers`` worker processes on one study, started at once; :meth:`wait` collects them.
 
-    The parameters are :func:`run_workers`'. A ``with`` block ends every process still running at its
-    end (none is left behind); ``processes`` are the workers' ``subprocess.Popen`` objects, one per
-    worker that has trials to run (a resumed study may need fewer workers than asked for).
+    The parameters are :func:`run_workers`'. ``process`` is the launcher (``subprocess.Popen``), which
+    imports the objective once and forks the workers; ``workers`` are the indices of the workers that
+    have trials to run (a resumed study may need fewer than asked for; none: ``process`` is ``None``).
+    Each trial records its worker's index and process id (``user_attrs["worker"]``, ``["pid"]``). A
+    ``with`` block kills whatever still runs at its end: no process is left behind.
     """
 
     @validate_params(_POOL)
@@ -268,66 +272,64 @@ class WorkerPool:
         shares = [missing // num_workers + (i < missing % num_workers) for i in range(num_workers)]
         self.start = datetime.now()
         self._clock = time.perf_counter()
-        self.processes: list[subprocess.Popen] = []
-        self.workers: list[int] = []                 # the index of each process's worker
-        self._errors = []
+        self.workers = [w for w, share in enumerate(shares) if share]   # a resumed study may need fewer
+        self.process: subprocess.Popen | None = None
+        self._output, self._errors = tempfile.TemporaryFile(mode="w+"), tempfile.TemporaryFile(mode="w+")
+        if not self.workers:
+            return
+        arguments = [objective, "--storage", storage, "--study", study_name,
+                     "--trials", ",".join(str(shares[w]) for w in self.workers),
+                     "--seeds", ",".join(str(worker_seed(seed, w)) for w in self.workers),
+                     "--workers", ",".join(str(w) for w in self.workers),
+                     "--args", json.dumps(objective_args or {}), "--sampler", sampler,
+                     "--heartbeat-interval", str(heartbeat_interval),
+                     "--max-retry", str(-1 if max_retry is None else max_retry)]
+        if grace_period is not None:
+            arguments += ["--grace-period", str(grace_period)]
         # one BLAS thread per worker: the workers are the parallelism, and threads would fight over the cores
         env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
         command = ["-c", "import runpy, sys; runpy.run_path(sys.argv.pop(1), run_name='__main__')", str(WORKER_FILE)]
-        for worker, share in enumerate(shares):
-            if share == 0:
-                continue
-            arguments = [objective, "--storage", storage, "--study", study_name, "--trials", str(share),
-                         "--seed", str(worker_seed(seed, worker)), "--worker", str(worker),
-                         "--args", json.dumps(objective_args or {}), "--sampler", sampler,
-                         "--heartbeat-interval", str(heartbeat_interval), "--max-retry",
-                         str(-1 if max_retry is None else max_retry)]
-            if grace_period is not None:
-                arguments += ["--grace-period", str(grace_period)]
-            errors = tempfile.TemporaryFile(mode="w+")
-            self._errors.append(errors)
-            self.workers.append(worker)
-            self.processes.append(subprocess.Popen([sys.executable, *command, *arguments], env=env,
-                                                   stdout=subprocess.DEVNULL, stderr=errors))
+        # a session of its own: stop() ends the launcher and every worker it forked, as one process group
+        self.process = subprocess.Popen([sys.executable, *command, *arguments], env=env, stdout=self._output,
+                                        stderr=self._errors, start_new_session=True)
 
     def wait(self, *, check: bool = True) -> WorkerRun:
         """Wait for every worker (killing all of them after ``timeout`` seconds); the study's trials as a WorkerRun.
 
-        With ``check``, a worker that failed (or was killed) raises ``RuntimeError`` with the end of its stderr.
+        ``exit_codes`` has one code per worker that ran (minus the signal for a killed one). With
+        ``check``, a failed worker raises ``RuntimeError`` with the end of the workers' stderr.
         """
         import optuna
 
-        deadline = self._clock + self.timeout
-        try:
-            for process in self.processes:
-                process.wait(timeout=max(0.0, deadline - time.perf_counter()))
-        except subprocess.TimeoutExpired:
-            self.stop()
-            raise RuntimeError(f"the workers of {self.study_name!r} ran past timeout={self.timeout} s; "
-                               f"all were killed") from None
+        codes: list[int] = []
+        if self.process is not None:
+            try:
+                self.process.wait(timeout=max(0.0, self._clock + self.timeout - time.perf_counter()))
+            except subprocess.TimeoutExpired:
+                self.stop()
+                raise RuntimeError(f"the workers of {self.study_name!r} ran past timeout={self.timeout} s; "
+                                   f"all were killed") from None
+            self._output.seek(0)
+            lines = [line for line in self._output.read().splitlines() if line.startswith('{"exit_codes"')]
+            # no report: the launcher itself died; every worker counts as failed with its code
+            codes = json.loads(lines[-1])["exit_codes"] if lines else [self.process.returncode] * len(self.workers)
         seconds = time.perf_counter() - self._clock
-        codes = [p.returncode for p in self.processes]
         if check and any(codes):
-            reports = []
-            for worker, process, errors in zip(self.workers, self.processes, self._errors):
-                if process.returncode:
-                    errors.seek(0)
-                    tail = errors.read()[-2000:]
-                    reports.append(f"worker {worker} (pid {process.pid}) exited with {process.returncode}:\n{tail}")
-            raise RuntimeError(f"{len(reports)} of {len(codes)} workers of {self.study_name!r} failed\n"
-                               + "\n".join(reports))
-        for errors in self._errors:
-            errors.close()
+            self._errors.seek(0)
+            failed = [f"worker {w} exited with {c}" for w, c in zip(self.workers, codes) if c]
+            raise RuntimeError(f"{len(failed)} of {len(codes)} workers of {self.study_name!r} failed "
+                               f"({'; '.join(failed)}):\n{self._errors.read()[-3000:]}")
         study = optuna.load_study(study_name=self.study_name, storage=self._storage)
         return WorkerRun(self.study_name, self.storage, self.num_workers, seconds, codes, _records(study, self.start))
 
     def stop(self) -> None:
-        """Kill every worker still running, reap it, and close its stderr file."""
-        for process, errors in zip(self.processes, self._errors):
-            if process.poll() is None:
-                process.kill()
-            process.wait()
-            errors.close()
+        """Kill the launcher and every worker still running (one process group), reap it, close its files."""
+        if self.process is not None and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+        if self.process is not None:
+            self.process.wait()
+        self._output.close()
+        self._errors.close()
 
     def __enter__(self) -> WorkerPool:
         return self
