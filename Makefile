@@ -78,7 +78,7 @@ test: install
 	@$(call stage,doctests,$(PYTEST) -q --doctest-modules src/nnpractice)
 	@$(call stage,exercises+cache,$(PYTEST) -q $(PARALLEL) --durations=8 tests/test_exercises.py)
 	@$(call stage,seed 1,( $(PYTEST) -q $(PARALLEL) tests/test_claims.py -k claims_hold; claims=$$?; \
-		$(PYTEST) -q $(PARALLEL) tests/test_claims.py -m slow -k "not claims_hold" && exit $$claims ))
+		$(PYTEST) -q $(PARALLEL) tests/test_claims.py tests/test_federated_deploy.py -m slow -k "not claims_hold" && exit $$claims ))
 	@$(call stage,book+pages+browser,NNPRACTICE_TEST_TIMES=$(TIMES) $(PYTEST) -q --durations=5 \
 		tests/test_book.py tests/test_book_pages.py tests/test_browser.py tests/test_live_playground.py \
 		tests/test_accessibility.py)

@@ -39,7 +39,7 @@ __all__ = ["data", "device", "experiments", "models", "plots", "training", "setu
 EXTRAS = {
     "search": ("optuna",),            # chapter 11: Optuna's samplers and pruners (SQLAlchemy, alembic)
     "images": ("skimage",),           # chapters 07 and 13: scikit-image's bundled photos
-    "federated": ("flwr", "ray"),     # chapter 14: Flower's simulation engine (it brings Ray)
+    "federated": ("flwr", "ray", "psutil"),  # chapter 14: Flower's simulation engine (it brings Ray); psutil finds a deployment's processes
     # chapter 15: ONNX export and runtime, the service (FastAPI, pydantic, uvicorn) and its fuzzer (Schemathesis)
     "deploy": ("onnx", "onnxruntime", "onnxscript", "fastapi", "pydantic", "uvicorn", "schemathesis"),
     "progress": ("tqdm",),            # fit(progress=True): a progress bar
