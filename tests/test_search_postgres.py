@@ -69,7 +69,7 @@ def test_a_killed_worker_loses_no_trial_and_the_resumed_study_is_exact(postgres,
             # mid-study and mid-trial: worker 0 finished a trial and the database shows its next one RUNNING
             trials = [t for t in _watch(postgres.url, "killed").get_trials() if t.user_attrs.get("worker") == 0]
             done = [t for t in trials if t.state == optuna.trial.TrialState.COMPLETE]
-            running = [t for t in trials if t.state == optuna.trial.TrialState.RUNNING]
+            running = [t for t in trials if t.state == optuna.trial.TrialState.RUNNING and "pid" in t.user_attrs]
             return running[0] if done and running else None
 
         victim = _wait_for(second_trial_of_worker_0)
@@ -88,7 +88,9 @@ def test_a_killed_worker_loses_no_trial_and_the_resumed_study_is_exact(postgres,
     assert trials[victim.number].state == "FAIL" and math.isnan(trials[victim.number].value)
     retries = [t for t in resumed.trials if t.retry_of is not None]
     assert [t.retry_of for t in retries] == [victim.number], retries
-    assert retries[0].state == "COMPLETE" and retries[0].params == victim.params and retries[0].worker != 0
+    assert retries[0].state == "COMPLETE" and retries[0].params == victim.params
+    retry_pid = _watch(postgres.url, "killed").trials[retries[0].number].user_attrs["pid"]
+    assert retry_pid != victim.user_attrs["pid"]                                   # a live process ran it
     states = [t.state for t in resumed.trials]
     assert states.count("COMPLETE") == n_trials and states.count("FAIL") == 1, states
     assert resumed.dead == {victim.number} and sum(resumed.trials_per_worker().values()) == n_trials

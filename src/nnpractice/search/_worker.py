@@ -13,12 +13,15 @@ import importlib
 import importlib.util
 import json
 import os
+import subprocess
 import sys
 import traceback
 import warnings
 from pathlib import Path
 
 SAMPLERS = ("tpe", "random")
+# fork after importing PyTorch is safe on Linux; macOS and Windows start one program per worker instead
+CAN_FORK = hasattr(os, "fork") and sys.platform.startswith("linux")
 
 
 def is_url(storage: str) -> bool:
@@ -92,8 +95,10 @@ def work(objective, storage: str, study_name: str, trials: int, *, seed: int = 0
         pruner=optuna.pruners.NopPruner())          # every trial runs to its end: the pool counts trials
 
     def with_worker(trial):
-        trial.set_user_attr("worker", worker)       # a retried trial inherits its first worker's: overwrite it
-        trial.set_user_attr("pid", os.getpid())     # which process to watch (or to kill, in a test)
+        # a retried trial inherits its first try's attributes: overwrite them (the pid first: who reads
+        # "worker" then finds this process's pid)
+        trial.set_user_attr("pid", os.getpid())
+        trial.set_user_attr("worker", worker)
         return objective(trial, **objective_args)
 
     with warnings.catch_warnings():
@@ -105,11 +110,25 @@ def _numbers(text: str) -> list[int]:
     return [int(part) for part in text.split(",")]
 
 
+def _without_lists(argv: list[str]) -> list[str]:
+    """The command line without its per-worker lists (--workers, --trials, --seeds and their values)."""
+    kept, skip = [], False
+    for arg in argv:
+        if skip:
+            skip = False
+        elif arg in ("--workers", "--trials", "--seeds"):
+            skip = True
+        else:
+            kept.append(arg)
+    return kept
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the workers; print ``{"exit_codes": [...]}`` (one per worker) and exit with 1 if any failed.
 
     The objective is imported once, then each worker is a child process forked from this one (on
-    Linux), so PyTorch and Optuna are imported once per machine, not once per worker. A worker that
+    Linux), so PyTorch and Optuna are imported once per machine, not once per worker (elsewhere each
+    worker is a program of its own; one worker runs in this process). A worker that
     raises prints its traceback on stderr and exits with 1; one killed by a signal exits with minus it.
     """
     parser = argparse.ArgumentParser(description="Workers of a shared Optuna study.")
@@ -131,25 +150,34 @@ def main(argv: list[str] | None = None) -> int:
     settings = dict(objective_args=json.loads(a.args), sampler=a.sampler, heartbeat_interval=a.heartbeat_interval,
                     grace_period=a.grace_period, max_retry=None if a.max_retry < 0 else a.max_retry)
     jobs = list(zip(_numbers(a.workers), _numbers(a.trials), _numbers(a.seeds)))
-    children = {}
-    for worker, trials, seed in jobs:
-        pid = os.fork()
-        if pid == 0:                                # the worker: its own storage connection, its own sampler
-            code = 1
-            try:
-                work(objective, a.storage, a.study, trials, seed=seed, worker=worker, **settings)
-                code = 0
-            except BaseException:
-                traceback.print_exc()
-            finally:
-                sys.stdout.flush()
-                sys.stderr.flush()
-                os._exit(code)
-        children[pid] = worker
-    codes = {}
-    while children:
-        pid, status = os.wait()
-        codes[children.pop(pid)] = os.waitstatus_to_exitcode(status)
+    if len(jobs) > 1 and not CAN_FORK:              # one program per worker, each importing for itself
+        command = [sys.executable, "-c", "import runpy, sys; runpy.run_path(sys.argv.pop(1), run_name='__main__')",
+                   __file__, *_without_lists(argv or sys.argv[1:])]
+        programs = {worker: subprocess.Popen([*command, "--workers", str(worker), "--trials", str(trials),
+                                              "--seeds", str(seed)]) for worker, trials, seed in jobs}
+        codes = {worker: program.wait() for worker, program in programs.items()}
+    else:
+        children, codes = {}, {}
+        for worker, trials, seed in jobs:
+            pid = os.fork() if len(jobs) > 1 else 0    # one worker: this process is it
+            if pid == 0:                            # the worker: its own storage connection, its own sampler
+                code = 1
+                try:
+                    work(objective, a.storage, a.study, trials, seed=seed, worker=worker, **settings)
+                    code = 0
+                except BaseException:
+                    traceback.print_exc()
+                finally:
+                    if len(jobs) > 1:
+                        sys.stdout.flush()
+                        sys.stderr.flush()
+                        os._exit(code)
+                codes[worker] = code
+            else:
+                children[pid] = worker
+        while children:
+            pid, status = os.wait()
+            codes[children.pop(pid)] = os.waitstatus_to_exitcode(status)
     print(json.dumps({"exit_codes": [codes[worker] for worker, _, _ in jobs]}), flush=True)
     return 1 if any(codes.values()) else 0
 
