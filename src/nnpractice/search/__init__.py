@@ -36,8 +36,8 @@ One file per idea:
 - :mod:`~nnpractice.search.optuna_bridge`: :func:`suggest` and :func:`from_optuna` (Optuna is an
   optional dependency, imported only by :func:`from_optuna`);
 - :mod:`~nnpractice.search.workers`: :func:`run_workers` and :class:`WorkerPool`, worker processes
-  sharing one Optuna study on a journal file or a database (:func:`open_storage`), each running
-  ``_worker.py``; dead workers' trials retried through the database's heartbeat.
+  sharing one Optuna study on a journal file or a database (:func:`open_storage`), forked by one
+  launcher (``_worker.py``); dead workers' trials retried through the database's heartbeat.
 """
 from __future__ import annotations
 
