@@ -6,6 +6,7 @@ FAIL, its retry (the same parameters) runs, and the resumed study holds exactly 
 for. A live trial that runs longer than the grace period keeps its heartbeat and is never failed.
 The server's absence is a failure, not a skip: ``make install`` installs it.
 """
+import functools
 import math
 import os
 import signal
@@ -45,8 +46,13 @@ def objective(tmp_path):
     return f"{path}:objective"
 
 
+@functools.cache
+def _reader(url):
+    return optuna.storages.RDBStorage(url)         # one engine (and connection pool) for every look: no heartbeat
+
+
 def _watch(url, study_name):
-    return optuna.load_study(study_name=study_name, storage=url)   # a plain reader: no heartbeat of its own
+    return optuna.load_study(study_name=study_name, storage=_reader(url))
 
 
 def _wait_for(condition, timeout=60.0):
@@ -69,7 +75,8 @@ def test_a_killed_worker_loses_no_trial_and_the_resumed_study_is_exact(postgres,
             # mid-study and mid-trial: worker 0 finished a trial and the database shows its next one RUNNING
             trials = [t for t in _watch(postgres.url, "killed").get_trials() if t.user_attrs.get("worker") == 0]
             done = [t for t in trials if t.state == optuna.trial.TrialState.COMPLETE]
-            running = [t for t in trials if t.state == optuna.trial.TrialState.RUNNING and "pid" in t.user_attrs]
+            running = [t for t in trials if t.state == optuna.trial.TrialState.RUNNING and "pid" in t.user_attrs
+                       and "x" in t.params]            # inside the objective: its parameter drawn, now sleeping
             return running[0] if done and running else None
 
         victim = _wait_for(second_trial_of_worker_0)
