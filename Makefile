@@ -28,7 +28,7 @@ help:
 	@echo "make unit   - install, then the fast library and notebook-rule tests and the docstring examples"
 	@echo "make chapter N=07         - one chapter: ruff, its notebook rules, seeds 0 and 1, its exercises, the book"
 	@echo "make claims SEEDS=\"0 1 2\" [CHAPTERS=\"03 07\"] - chapters top to bottom under each seed, claims included"
-	@echo "make compat [ONLY=colab] [CHAPTERS=\"03 07\"] - chapters and widget tests under Colab's and other versions (~70 min)"
+	@echo "make compat [ONLY=colab] [CHAPTERS=\"03 07\"] - chapters and widget tests under Colab's and other versions (~1.5 h)"
 	@echo "make lab    - open JupyterLab on the chapters"
 	@echo "make bench  - run the benchmarks and print their tables"
 	@echo "make release VERSION=x.y.z - version everywhere, changelog, commit and tag (book and library together)"
