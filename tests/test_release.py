@@ -108,7 +108,10 @@ def test_a_release_needs_a_clean_tree_and_a_changelog_entry(clone):
     assert result.returncode != 0 and "uncommitted changes" in result.stderr
     (clone / "scratch.txt").unlink()
     changelog = clone / "CHANGELOG.md"
-    changelog.write_text(changelog.read_text().replace("\n\n- a change", "", 1))
+    # empty the whole section (the working tree's own entries too): from its heading to the next one
+    text = changelog.read_text()
+    start = text.index(release.UNRELEASED) + len(release.UNRELEASED)
+    changelog.write_text(text[:start] + "\n\n" + text[text.index("\n## ", start) + 1:])
     subprocess.run(["git", "-C", str(clone), "commit", "-q", "-am", "empty entry"], check=True)
     result = _release(clone, "9.0.0")
     assert result.returncode != 0 and "'## Unreleased' section is empty" in result.stderr
