@@ -9,9 +9,9 @@ import importlib.util
 import re
 import subprocess
 import sys
+import tomllib
 
 import pytest
-import tomllib
 from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
 from packaging.version import Version

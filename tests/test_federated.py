@@ -371,6 +371,7 @@ def test_flower_settings_fill_in_defaults_and_convert():
 
 def test_flower_app_is_a_valid_flower_app(tmp_path):
     import tomllib
+
     from flwr.cli.config_utils import load_and_validate
 
     from nnpractice import flower_app
