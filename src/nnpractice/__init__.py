@@ -30,7 +30,7 @@ from ._validation import (
     validate_params,
 )
 
-__version__ = "0.2.0"
+__version__ = "0.3.0"
 __all__ = ["data", "device", "experiments", "models", "plots", "training", "setup_notebook", "Environment", "SEED_VARIABLE",
            "seed_from_environment", "require_extras", "EXTRAS"]
 
