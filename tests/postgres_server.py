@@ -12,10 +12,11 @@ import glob
 import os
 import pwd
 import shutil
-import socket
 import subprocess
 import tempfile
 from pathlib import Path
+
+from nnpractice.distributed import free_port
 
 BIN_GLOB = "/usr/lib/postgresql/*/bin"
 
@@ -30,18 +31,12 @@ def server_binaries(pattern: str = BIN_GLOB) -> Path:
     return found[-1]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 class PostgresServer:
     """``with PostgresServer() as server:`` a running server; ``server.url`` is SQLAlchemy's URL of its database."""
 
     def __init__(self, database: str = "optuna"):
         self.database, self.bin = database, server_binaries()
-        self.port = _free_port()
+        self.port = free_port()
         self.folder = Path(tempfile.mkdtemp(prefix="nnp-postgres-"))
         self.data, self.log = self.folder / "data", self.folder / "server.log"
         self.as_user: list[str] = []

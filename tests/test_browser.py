@@ -17,6 +17,7 @@ import time
 
 import pytest
 
+from nnpractice.distributed import free_port
 from notebook_tools import ROOT
 
 pytestmark = pytest.mark.slow
@@ -40,12 +41,6 @@ def browser(chromium):
     return chromium
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
     """A JupyterLab server on 127.0.0.1 serving a copy of chapter 02, with its own config and settings."""
@@ -59,7 +54,7 @@ def lab(tmp_path_factory):
     (tmp / "cfg" / "labconfig" / "default_setting_overrides.json").write_text(json.dumps(overrides))
     env = dict(os.environ, JUPYTER_CONFIG_DIR=str(tmp / "cfg"), JUPYTER_DATA_DIR=str(tmp / "data"),
                JUPYTER_RUNTIME_DIR=str(tmp / "rt"), NNPRACTICE_SCALE="cpu", OMP_NUM_THREADS="1")
-    port = _free_port()
+    port = free_port()
     command = [sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
                "--ServerApp.port_retries=0", f"--IdentityProvider.token={TOKEN}",
                "--LabApp.expose_app_in_browser=True", f"--ServerApp.root_dir={work}"]

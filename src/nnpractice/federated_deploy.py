@@ -20,6 +20,8 @@ from __future__ import annotations
 import asyncio
 import datetime
 import ipaddress
+import json
+import math
 import os
 import shutil
 import signal
@@ -34,18 +36,12 @@ from numbers import Integral, Real
 from pathlib import Path
 
 from ._validation import InstanceOf, Interval, invalid, validate_params
+from .distributed import free_port  # one home for "a port nothing listens on"
 
-__all__ = ["CountingProxy", "make_certificates", "free_port", "LocalFederation"]
+__all__ = ["CountingProxy", "make_certificates", "LocalFederation"]
 
 HOST = "127.0.0.1"     # loopback only: nothing here is reachable from another machine
 PATH = InstanceOf((str, os.PathLike), "a directory path", example=lambda: tempfile.gettempdir())
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that no one listens on now (the OS picks it: tests may run side by side)."""
-    with socket.socket() as s:
-        s.bind((HOST, 0))
-        return s.getsockname()[1]
 
 
 def _wait_for_port(port: int, timeout: float, alive=lambda: True) -> None:
@@ -364,7 +360,7 @@ class LocalFederation:
         """
         if self.directory is None:
             raise RuntimeError("start the federation first: `with LocalFederation(...) as federation:`")
-        overrides = " ".join(f"{key}={_toml_value(value)}" for key, value in (run_config or {}).items())
+        overrides = " ".join(f"{key}={toml_value(value)}" for key, value in (run_config or {}).items())
         command = [_executable("flwr"), "run", str(Path(app).resolve()), "local", "--stream"]
         if overrides:
             command += ["--run-config", overrides]
@@ -382,11 +378,13 @@ class LocalFederation:
         return seconds
 
 
-def _toml_value(value) -> str:
+@validate_params({"value": [InstanceOf((str, Real), "a string or a number", example=lambda: 1.0)]})
+def toml_value(value) -> str:
+    """A run-config value as TOML writes it (the app's ``pyproject.toml`` and ``flwr run --run-config`` both read TOML)."""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, str):
-        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
-    if isinstance(value, float) and value == float("inf"):
-        return "inf"
+        return json.dumps(value)            # a TOML basic string is a JSON string
+    if isinstance(value, float) and math.isinf(value):
+        return "inf" if value > 0 else "-inf"
     return repr(value)

@@ -39,6 +39,7 @@ from flwr.serverapp.strategy import FedAvg
 
 from . import data, federated, models
 from ._validation import InstanceOf, Interval, invalid, validate_params
+from .federated_deploy import toml_value
 
 __all__ = ["DEFAULTS", "client_app", "server_app", "make_server_app", "build_model", "load_partition",
            "settings", "write_app", "read_result"]
@@ -242,12 +243,6 @@ clientapp = "nnpractice.flower_app:client_app"
 """
 
 
-def _toml(value) -> str:
-    if isinstance(value, str):
-        return json.dumps(value)            # a TOML basic string is a JSON string
-    return "inf" if value == math.inf else repr(value)
-
-
 @validate_params({"directory": [InstanceOf((str, os.PathLike), "a directory path", example=lambda: "app")],
                   "config": [CONFIG]})
 def write_app(directory, config: Mapping | None = None) -> Path:
@@ -255,7 +250,7 @@ def write_app(directory, config: Mapping | None = None) -> Path:
     merged = settings(dict(config or {}))
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
-    lines = "\n".join(f"{key} = {_toml(value)}" for key, value in merged.items())
+    lines = "\n".join(f"{key} = {toml_value(value)}" for key, value in merged.items())
     (directory / "pyproject.toml").write_text(_PYPROJECT.format(config=lines))
     return directory
 
